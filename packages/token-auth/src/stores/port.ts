@@ -1,0 +1,189 @@
+/**
+ * The store port: the small set of atomic operations the token-auth core needs.
+ *
+ * Every method is atomic on its own (no caller-side read-then-write); an adapter that
+ * cannot make one atomic must say so in its documentation. Times are epoch
+ * milliseconds and are always passed in by the core (its injected clock), so an adapter
+ * never reads the wall clock to decide validity; it may use it only to garbage-collect
+ * records (native TTLs) well after they stopped mattering.
+ *
+ * Errors: an adapter throws {@link EmailTakenError} for a uniqueness conflict and lets
+ * every other failure surface (wrapping it in {@link StoreError} is welcome). It never
+ * turns a failure into "not found".
+ *
+ * @module
+ */
+
+// biome-ignore lint/correctness/noUnusedImports: referenced by the TSDoc links below.
+import type { EmailTakenError, StoreError } from '../errors.js';
+
+/** A value or a promise of it, so synchronous and asynchronous adapters both fit. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** A user as stored. */
+export interface UserRecord {
+  /** Positive integer id, assigned by the store, never reused. */
+  id: number;
+  /** The email as the user gave it (trimmed). */
+  email: string;
+  /** The canonical form used for uniqueness: `email.toLowerCase()`. */
+  emailKey: string;
+  /** Free-text display name; `""` by default. */
+  username: string;
+  /** Self-describing password hash (PHC string), parameters included. */
+  passwordHash: string;
+  /** Staff users may read and change the runtime settings. */
+  isStaff: boolean;
+  /** Inactive users can neither log in nor refresh. */
+  isActive: boolean;
+  /** Epoch ms of creation. */
+  createdAt: number;
+  /** Epoch ms of the last change. */
+  updatedAt: number;
+}
+
+/** The fields a store needs to create a user; it assigns `id`. */
+export type NewUserRecord = Omit<UserRecord, 'id'>;
+
+/** The fields of a user that can change. `emailKey` changes together with `email`. */
+export type UserPatch = Partial<
+  Pick<UserRecord, 'email' | 'emailKey' | 'username' | 'passwordHash' | 'isStaff' | 'isActive' | 'updatedAt'>
+>;
+
+/** A refresh token as stored: only its hash, never the token itself. */
+export interface RefreshTokenRecord {
+  /** Lowercase hex SHA-256 of the token the client holds. The record's key. */
+  tokenHash: string;
+  /** Owner. */
+  userId: number;
+  /** Every token descending from one login shares a family id (a UUID). */
+  familyId: string;
+  /** Epoch ms of issue. */
+  createdAt: number;
+  /** Epoch ms after which the token is dead (exclusive: dead when `now >= expiresAt`). */
+  expiresAt: number;
+  /**
+   * Epoch ms at which the token was rotated (consumed by a refresh), or `null` while it
+   * is current. A rotated token is kept until it expires, so that presenting it again is
+   * recognised as reuse.
+   */
+  rotatedAt: number | null;
+}
+
+/** The outcome of {@link TokenAuthStore.consumeRefreshToken}. */
+export type ConsumeResult =
+  /** The token was current and unexpired; it is now marked rotated. */
+  | { status: 'consumed'; record: RefreshTokenRecord }
+  /** The token had already been rotated: reuse. Nothing was changed. */
+  | { status: 'reused'; record: RefreshTokenRecord }
+  /** The token had expired (it may be deleted). */
+  | { status: 'expired'; record: RefreshTokenRecord }
+  /** No such token (never issued, revoked, or garbage-collected). */
+  | { status: 'missing' };
+
+/** The runtime settings, as stored: whole seconds. */
+export interface StoredSettings {
+  /** Access-token lifetime in whole seconds. */
+  accessTokenTtlSeconds: number;
+  /** Refresh-token lifetime in whole seconds. */
+  refreshTokenTtlSeconds: number;
+}
+
+/** One entry of the settings history: a change of one setting. */
+export interface SettingsChange {
+  /** The setting that changed. */
+  key: keyof StoredSettings;
+  /** Its value before the change (the default when it had never been set). */
+  oldValue: number;
+  /** Its value after the change. */
+  newValue: number;
+  /** Epoch ms of the change. */
+  changedAt: number;
+  /** Id of the user who made the change, or `null` for a system change. */
+  changedBy: number | null;
+}
+
+/** The state of one throttling counter after {@link TokenAuthStore.hit}. */
+export interface HitResult {
+  /** Number of hits in the current window, this one included. */
+  count: number;
+  /** Epoch ms at which the current window ends and the counter restarts. */
+  resetAt: number;
+}
+
+/**
+ * The storage port of token-auth. Implement it to keep users, refresh tokens, settings
+ * and throttling counters anywhere; run `token-auth/testing`'s conformance suite to
+ * prove the implementation.
+ *
+ * @example
+ * ```ts
+ * import { createTokenAuth, MemoryStore } from 'token-auth';
+ * const auth = createTokenAuth({ store: new MemoryStore(), secret });
+ * ```
+ */
+export interface TokenAuthStore {
+  /**
+   * Creates a user with a fresh id. Atomic: of concurrent creations with one
+   * `emailKey`, exactly one succeeds.
+   * @throws {@link EmailTakenError} when `emailKey` is already used.
+   */
+  createUser(user: NewUserRecord): Awaitable<UserRecord>;
+  /** The user with this id, or `undefined`. */
+  getUserById(id: number): Awaitable<UserRecord | undefined>;
+  /** The user with this canonical email, or `undefined`. */
+  getUserByEmailKey(emailKey: string): Awaitable<UserRecord | undefined>;
+  /**
+   * Applies `patch` and returns the updated user, or `undefined` when there is no such
+   * user. When `patch.emailKey` changes, the new key is claimed atomically and the old
+   * one released.
+   * @throws {@link EmailTakenError} when the new `emailKey` belongs to another user.
+   */
+  updateUser(id: number, patch: UserPatch): Awaitable<UserRecord | undefined>;
+
+  /** Stores a new refresh token record (its `tokenHash` is fresh and unique). */
+  createRefreshToken(record: RefreshTokenRecord): Awaitable<void>;
+  /**
+   * Atomically consumes a refresh token: if it is current and `now < expiresAt`, marks it
+   * rotated at `now` and returns `consumed`. Of concurrent calls with one hash, at most
+   * one returns `consumed`.
+   */
+  consumeRefreshToken(tokenHash: string, now: number): Awaitable<ConsumeResult>;
+  /**
+   * Atomically deletes one refresh token and returns what it was, or `undefined` when it
+   * did not exist. Of concurrent calls with one hash, at most one returns a record.
+   */
+  deleteRefreshToken(tokenHash: string): Awaitable<RefreshTokenRecord | undefined>;
+  /** Deletes every token of a family; returns how many were deleted. */
+  deleteRefreshTokenFamily(familyId: string): Awaitable<number>;
+  /** Deletes every token of a user; returns how many were deleted. */
+  deleteUserRefreshTokens(userId: number): Awaitable<number>;
+  /**
+   * The user's refresh tokens that are current (`rotatedAt === null`) and unexpired at
+   * `now`, oldest first.
+   */
+  listUserRefreshTokens(userId: number, now: number): Awaitable<RefreshTokenRecord[]>;
+
+  /** The stored settings, or `undefined` when none were ever saved. */
+  getSettings(): Awaitable<Partial<StoredSettings> | undefined>;
+  /**
+   * Atomically saves `values` (merged over what is stored) and appends `changes` to the
+   * history.
+   */
+  updateSettings(values: Partial<StoredSettings>, changes: readonly SettingsChange[]): Awaitable<void>;
+  /** The settings history, newest first, at most `limit` entries. */
+  listSettingsHistory(limit: number): Awaitable<SettingsChange[]>;
+
+  /**
+   * Atomically counts one hit on `key` in a fixed window of `windowMs` starting at the
+   * first hit; a window that ended before `now` restarts at 1.
+   */
+  hit(key: string, windowMs: number, now: number): Awaitable<HitResult>;
+  /** The current count of `key` at `now` without adding a hit (0 when none). */
+  peekHits(key: string, now: number): Awaitable<HitResult>;
+  /** Forgets the counter of `key`. */
+  resetHits(key: string): Awaitable<void>;
+
+  /** Releases connections and files. The store is unusable afterwards. */
+  close(): Awaitable<void>;
+}

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+// One run for the whole repo: each workspace keeps its own vitest.config.ts (a "project"),
+// coverage is collected once and its thresholds are enforced per package.
+export default defineConfig({
+  test: {
+    projects: ['packages/*', 'examples/*'],
+    coverage: {
+      provider: 'v8',
+      include: ['packages/*/src/**/*.ts'],
+      exclude: ['**/*.d.ts'],
+      reporter: ['text-summary', 'text'],
+      thresholds: {
+        'packages/score/src/**': { lines: 100, branches: 100, functions: 100, statements: 100 },
+      },
+    },
+  },
+});
