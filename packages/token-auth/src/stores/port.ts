@@ -146,7 +146,8 @@ export interface TokenAuthStore {
   /**
    * Atomically consumes a refresh token: if it is current and `now < expiresAt`, marks it
    * rotated at `now` and returns `consumed`. Of concurrent calls with one hash, at most
-   * one returns `consumed`.
+   * one returns `consumed`. A token with `now >= expiresAt` answers `expired` (or
+   * `missing` once garbage-collected) whether or not it was rotated.
    */
   consumeRefreshToken(tokenHash: string, now: number): Awaitable<ConsumeResult>;
   /**
@@ -179,7 +180,10 @@ export interface TokenAuthStore {
    * first hit; a window that ended before `now` restarts at 1.
    */
   hit(key: string, windowMs: number, now: number): Awaitable<HitResult>;
-  /** The current count of `key` at `now` without adding a hit (0 when none). */
+  /**
+   * The current count of `key` at `now` without adding a hit; `{ count: 0, resetAt: now }`
+   * when there is no counter or its window has ended.
+   */
   peekHits(key: string, now: number): Awaitable<HitResult>;
   /** Forgets the counter of `key`. */
   resetHits(key: string): Awaitable<void>;
