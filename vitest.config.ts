@@ -4,7 +4,11 @@ import { defineConfig } from 'vitest/config';
 // coverage is collected once and its thresholds are enforced per package.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'examples/*'],
+    projects: [
+      'packages/*',
+      'examples/*',
+      { test: { name: 'repo', include: ['test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000 } },
+    ],
     coverage: {
       provider: 'v8',
       include: ['packages/*/src/**/*.ts'],
