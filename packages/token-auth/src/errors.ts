@@ -67,7 +67,7 @@ export class TokenAuthError extends Error {
  * ```
  */
 export class ValidationError extends TokenAuthError {
-  static override readonly code = 'validation_failed';
+  static override readonly code: TokenAuthErrorCode = 'validation_failed';
   /** Every field at fault, in input order. */
   readonly fields: readonly FieldError[];
 
@@ -90,7 +90,7 @@ export class ValidationError extends TokenAuthError {
  * ```
  */
 export class EmailTakenError extends TokenAuthError {
-  static override readonly code = 'email_taken';
+  static override readonly code: TokenAuthErrorCode = 'email_taken';
 }
 
 /**
@@ -103,7 +103,7 @@ export class EmailTakenError extends TokenAuthError {
  * ```
  */
 export class InvalidCredentialsError extends TokenAuthError {
-  static override readonly code = 'invalid_credentials';
+  static override readonly code: TokenAuthErrorCode = 'invalid_credentials';
 }
 
 /**
@@ -116,7 +116,7 @@ export class InvalidCredentialsError extends TokenAuthError {
  * ```
  */
 export class InvalidTokenError extends TokenAuthError {
-  static override readonly code = 'invalid_token';
+  static override readonly code: TokenAuthErrorCode = 'invalid_token';
 }
 
 /**
@@ -128,7 +128,7 @@ export class InvalidTokenError extends TokenAuthError {
  * ```
  */
 export class TokenExpiredError extends InvalidTokenError {
-  static override readonly code = 'token_expired';
+  static override readonly code: TokenAuthErrorCode = 'token_expired';
 }
 
 /**
@@ -140,7 +140,7 @@ export class TokenExpiredError extends InvalidTokenError {
  * ```
  */
 export class InvalidRefreshTokenError extends TokenAuthError {
-  static override readonly code = 'invalid_refresh_token';
+  static override readonly code: TokenAuthErrorCode = 'invalid_refresh_token';
 }
 
 /**
@@ -153,7 +153,7 @@ export class InvalidRefreshTokenError extends TokenAuthError {
  * ```
  */
 export class RefreshTokenReusedError extends InvalidRefreshTokenError {
-  static override readonly code = 'refresh_token_reused';
+  static override readonly code: TokenAuthErrorCode = 'refresh_token_reused';
 }
 
 /**
@@ -165,7 +165,7 @@ export class RefreshTokenReusedError extends InvalidRefreshTokenError {
  * ```
  */
 export class UserNotFoundError extends TokenAuthError {
-  static override readonly code = 'user_not_found';
+  static override readonly code: TokenAuthErrorCode = 'user_not_found';
 }
 
 /**
@@ -177,7 +177,7 @@ export class UserNotFoundError extends TokenAuthError {
  * ```
  */
 export class TooManyAttemptsError extends TokenAuthError {
-  static override readonly code = 'too_many_attempts';
+  static override readonly code: TokenAuthErrorCode = 'too_many_attempts';
   /** Whole seconds until another attempt may succeed (at least 1). */
   readonly retryAfterSeconds: number;
 
@@ -200,7 +200,7 @@ export class TooManyAttemptsError extends TokenAuthError {
  * ```
  */
 export class ForbiddenError extends TokenAuthError {
-  static override readonly code = 'forbidden';
+  static override readonly code: TokenAuthErrorCode = 'forbidden';
 }
 
 /**
@@ -212,7 +212,7 @@ export class ForbiddenError extends TokenAuthError {
  * ```
  */
 export class ConfigError extends TokenAuthError {
-  static override readonly code = 'invalid_config';
+  static override readonly code: TokenAuthErrorCode = 'invalid_config';
 }
 
 /**
@@ -224,7 +224,7 @@ export class ConfigError extends TokenAuthError {
  * ```
  */
 export class StoreError extends TokenAuthError {
-  static override readonly code = 'store_failure';
+  static override readonly code: TokenAuthErrorCode = 'store_failure';
 }
 
 /**
@@ -242,8 +242,9 @@ export function isTokenAuthError(value: unknown): value is TokenAuthError {
   if (value instanceof TokenAuthError) return true;
   return (
     value instanceof Error &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    KNOWN_CODES.has((value as { code: string }).code)
+    'code' in value &&
+    typeof value.code === 'string' &&
+    KNOWN_CODES.has(value.code)
   );
 }
 
