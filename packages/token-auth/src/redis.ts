@@ -1,0 +1,599 @@
+/**
+ * The Redis store (`token-auth/redis`): one Redis server shared by every process of a
+ * deployment, with each store operation atomic across all of them.
+ *
+ * Requires the optional peer dependency `ioredis` (^5).
+ *
+ * @example
+ * ```ts
+ * import { createTokenAuth } from 'token-auth';
+ * import { createRedisStore } from 'token-auth/redis';
+ *
+ * const store = await createRedisStore('redis://127.0.0.1:6379/0');
+ * const auth = createTokenAuth({ store, secret: process.env.JWT_SECRET });
+ * ```
+ *
+ * @module
+ */
+
+import { Redis, type RedisOptions } from 'ioredis';
+import { EmailTakenError, StoreError } from './errors.js';
+import {
+  CONSUME_REFRESH_TOKEN,
+  CREATE_REFRESH_TOKEN,
+  CREATE_USER,
+  DELETE_INDEXED_TOKENS,
+  DELETE_REFRESH_TOKEN,
+  GET_USER_BY_EMAIL,
+  HIT,
+  LIST_USER_REFRESH_TOKENS,
+  TOKEN_FIELDS,
+  UPDATE_SETTINGS,
+  UPDATE_USER,
+} from './lib/redis-scripts.js';
+import type {
+  ConsumeResult,
+  HitResult,
+  NewUserRecord,
+  RefreshTokenRecord,
+  SettingsChange,
+  StoredSettings,
+  TokenAuthStore,
+  UserPatch,
+  UserRecord,
+} from './stores/port.js';
+
+/** Options of {@link RedisStore} and {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * Prefix of every key the store writes, so that several applications (or test runs)
+   * can share one Redis database. Set it here, not as ioredis's own `keyPrefix`.
+   * @defaultValue `'token-auth:'`
+   */
+  keyPrefix?: string;
+  /**
+   * How long, in milliseconds, a refresh token or throttling counter is kept after it
+   * stopped mattering before Redis expires it. Native expiry is relative: a token written
+   * with a lifetime of `expiresAt - createdAt` lives that long plus this grace, measured
+   * by the Redis server, so the callers' clock decides validity and Redis's clock only
+   * collects garbage.
+   * @defaultValue `60_000`
+   */
+  gcGraceMs?: number;
+  /**
+   * The most settings-history entries kept; older ones are dropped first.
+   * @defaultValue `1000`
+   */
+  maxHistoryEntries?: number;
+  /**
+   * ioredis options, used only when the store creates its own client (from a URL or
+   * options). The store's defaults, which these override: `maxRetriesPerRequest: 1` (a
+   * command fails fast with a {@link StoreError} while Redis is unreachable, instead of
+   * waiting through 20 reconnections) and `enableAutoPipelining: true`.
+   */
+  redisOptions?: RedisOptions;
+}
+
+/** What {@link RedisStore}'s constructor connects with. */
+export type RedisConnection = Redis | string | RedisOptions;
+
+const DEFAULT_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: 1, enableAutoPipelining: true };
+
+/**
+ * A {@link TokenAuthStore} on Redis, for deployments with several processes or machines.
+ *
+ * Every port operation is one Redis command or one Lua script, hence atomic across every
+ * client of the server: email claims (`createUser`, and `updateUser`'s email change,
+ * which claims the new key, releases the old one and updates the user in one script),
+ * user ids from `INCR`, refresh-token rotation (`consumeRefreshToken` checks expiry and
+ * rotation against the `now` passed in and marks the token rotated in one script), token
+ * deletion (a token is returned by at most one of concurrent deletes), family and user
+ * revocation (index sets read and emptied in one script), settings with their history
+ * (hash and capped list updated together) and throttling counters.
+ *
+ * Validity is decided only by the `now` arguments (the core's clock). Redis's own clock
+ * only garbage-collects: refresh tokens and counters carry a relative TTL of their
+ * lifetime plus `gcGraceMs`, index sets keep the longest TTL of their members and are
+ * pruned as they are read, so nothing piles up.
+ *
+ * Errors: every Redis failure (connection lost, timeout, wrong type) is thrown as a
+ * {@link StoreError} with the original error as `cause`, never answered as "not found";
+ * a record that cannot be parsed is a {@link StoreError} too.
+ *
+ * Limits: one Redis server (standalone, replicated or behind Sentinel), not Redis Cluster
+ * (scripts reach keys they discover, such as a user's previous email). The client must
+ * not have ioredis's `keyPrefix` set; use {@link RedisStoreOptions.keyPrefix}.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { createTokenAuth } from 'token-auth';
+ * import { RedisStore } from 'token-auth/redis';
+ *
+ * const store = new RedisStore(new Redis('redis://127.0.0.1:6379/0'), { keyPrefix: 'myapp:auth:' });
+ * const auth = createTokenAuth({ store, secret: process.env.JWT_SECRET });
+ * // on shutdown:
+ * await store.close();
+ * ```
+ */
+export class RedisStore implements TokenAuthStore {
+  /** The ioredis client this store sends its commands through. */
+  readonly client: Redis;
+  readonly #prefix: string;
+  readonly #gcGraceMs: number;
+  readonly #maxHistoryEntries: number;
+  #closed = false;
+
+  /**
+   * @param connection - An ioredis client (the store then uses it as is), or a
+   *   `redis://` URL or ioredis options from which the store creates its own client.
+   *   Defaults to `redis://127.0.0.1:6379/0`.
+   * @param options - Key prefix, garbage-collection grace, history limit, client options.
+   * @throws {@link StoreError} when an option is invalid (naming it), or when the client
+   *   has ioredis's `keyPrefix` set.
+   * @example
+   * ```ts
+   * const store = new RedisStore('redis://127.0.0.1:6379/2', { keyPrefix: 'staging:' });
+   * ```
+   */
+  constructor(connection: RedisConnection = 'redis://127.0.0.1:6379/0', options: RedisStoreOptions = {}) {
+    const prefix = options.keyPrefix ?? 'token-auth:';
+    if (typeof prefix !== 'string') throw new StoreError('keyPrefix must be a string');
+    this.#prefix = prefix;
+    this.#gcGraceMs = nonNegative('gcGraceMs', options.gcGraceMs, 60_000);
+    const maxHistory = options.maxHistoryEntries ?? 1000;
+    if (!Number.isInteger(maxHistory) || maxHistory < 1) {
+      throw new StoreError('maxHistoryEntries must be a positive integer');
+    }
+    this.#maxHistoryEntries = maxHistory;
+
+    if (isRedisClient(connection)) {
+      this.client = connection;
+    } else {
+      const redisOptions = { ...DEFAULT_REDIS_OPTIONS, ...options.redisOptions };
+      this.client =
+        typeof connection === 'string'
+          ? new Redis(connection, redisOptions)
+          : new Redis({ ...redisOptions, ...connection });
+      // Failures reach callers through the rejected commands; the event would only be noise.
+      this.client.on('error', () => {});
+    }
+    if (this.client.options.keyPrefix) {
+      throw new StoreError('The ioredis client must not set keyPrefix; use the keyPrefix option of RedisStore');
+    }
+  }
+
+  /**
+   * Waits until the connection is usable by sending a `PING`.
+   *
+   * @returns Once Redis answered.
+   * @throws {@link StoreError} when Redis cannot be reached.
+   * @example
+   * ```ts
+   * await store.ping(); // for a readiness probe
+   * ```
+   */
+  async ping(): Promise<void> {
+    await this.#call('reach Redis', () => this.client.ping());
+  }
+
+  /** {@inheritDoc TokenAuthStore.createUser} */
+  async createUser(user: NewUserRecord): Promise<UserRecord> {
+    const id = await this.#call('create a user', () =>
+      CREATE_USER.run(this.client, [this.#emailKey(user.emailKey), this.#key('user:next-id')], [
+        this.#key('user:'),
+        ...userFields(user),
+      ]),
+    );
+    if (id === null) throw new EmailTakenError('This email is already registered');
+    return { ...structuredClone(user), id: toInteger(id, 'user id') };
+  }
+
+  /** {@inheritDoc TokenAuthStore.getUserById} */
+  async getUserById(id: number): Promise<UserRecord | undefined> {
+    const hash = await this.#call('read a user', () => this.client.hgetall(this.#key(`user:${id}`)));
+    return Object.keys(hash).length === 0 ? undefined : parseUser(hash);
+  }
+
+  /** {@inheritDoc TokenAuthStore.getUserByEmailKey} */
+  async getUserByEmailKey(emailKey: string): Promise<UserRecord | undefined> {
+    const reply = await this.#call('read a user', () =>
+      GET_USER_BY_EMAIL.run(this.client, [this.#emailKey(emailKey)], [this.#key('user:')]),
+    );
+    if (reply === null) return undefined;
+    if (reply === 0) throw new StoreError('Corrupt Redis store: an email index entry points to a missing user');
+    return parseUser(pairsToObject(reply));
+  }
+
+  /** {@inheritDoc TokenAuthStore.updateUser} */
+  async updateUser(id: number, patch: UserPatch): Promise<UserRecord | undefined> {
+    const changesEmail = patch.emailKey !== undefined;
+    const reply = await this.#call('update a user', () =>
+      UPDATE_USER.run(this.client, [this.#key(`user:${id}`)], [
+        this.#key('email:'),
+        changesEmail ? '1' : '0',
+        patch.emailKey ?? '',
+        ...userFields(patch),
+      ]),
+    );
+    if (reply === null) return undefined;
+    if (reply === 0) throw new EmailTakenError('This email is already registered');
+    return parseUser(pairsToObject(reply));
+  }
+
+  /** {@inheritDoc TokenAuthStore.createRefreshToken} */
+  async createRefreshToken(record: RefreshTokenRecord): Promise<void> {
+    const ttlMs = Math.max(1, Math.ceil(Math.max(0, record.expiresAt - record.createdAt) + this.#gcGraceMs));
+    await this.#call('store a refresh token', () =>
+      CREATE_REFRESH_TOKEN.run(
+        this.client,
+        [
+          this.#tokenKey(record.tokenHash),
+          this.#key(`rt-family:${record.familyId}`),
+          this.#key(`rt-user:${record.userId}`),
+          this.#key('rt:next-seq'),
+        ],
+        [
+          record.tokenHash,
+          ttlMs,
+          this.#key('rt-family:'),
+          this.#key('rt-user:'),
+          String(record.userId),
+          record.familyId,
+          String(record.createdAt),
+          String(record.expiresAt),
+        ],
+      ),
+    );
+  }
+
+  /** {@inheritDoc TokenAuthStore.consumeRefreshToken} */
+  async consumeRefreshToken(tokenHash: string, now: number): Promise<ConsumeResult> {
+    const reply = await this.#call('consume a refresh token', () =>
+      CONSUME_REFRESH_TOKEN.run(this.client, [this.#tokenKey(tokenHash)], [
+        String(now),
+        tokenHash,
+        this.#key('rt-family:'),
+        this.#key('rt-user:'),
+      ]),
+    );
+    if (reply === null) return { status: 'missing' };
+    const [status, ...fields] = asStrings(reply, 'refresh token');
+    if (status !== 'consumed' && status !== 'reused' && status !== 'expired') {
+      throw new StoreError('Unexpected reply from the Redis store while consuming a refresh token');
+    }
+    return { status, record: parseToken(tokenHash, fields) };
+  }
+
+  /** {@inheritDoc TokenAuthStore.deleteRefreshToken} */
+  async deleteRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    const reply = await this.#call('delete a refresh token', () =>
+      DELETE_REFRESH_TOKEN.run(this.client, [this.#tokenKey(tokenHash)], [
+        tokenHash,
+        this.#key('rt-family:'),
+        this.#key('rt-user:'),
+      ]),
+    );
+    return reply === null ? undefined : parseToken(tokenHash, asStrings(reply, 'refresh token'));
+  }
+
+  /** {@inheritDoc TokenAuthStore.deleteRefreshTokenFamily} */
+  async deleteRefreshTokenFamily(familyId: string): Promise<number> {
+    const reply = await this.#call('revoke a token family', () =>
+      DELETE_INDEXED_TOKENS.run(this.client, [this.#key(`rt-family:${familyId}`)], [
+        this.#key('rt:'),
+        this.#key('rt-family:'),
+        this.#key('rt-user:'),
+        2,
+        familyId,
+      ]),
+    );
+    return toInteger(reply, 'deleted count');
+  }
+
+  /** {@inheritDoc TokenAuthStore.deleteUserRefreshTokens} */
+  async deleteUserRefreshTokens(userId: number): Promise<number> {
+    const reply = await this.#call("revoke a user's tokens", () =>
+      DELETE_INDEXED_TOKENS.run(this.client, [this.#key(`rt-user:${userId}`)], [
+        this.#key('rt:'),
+        this.#key('rt-family:'),
+        this.#key('rt-user:'),
+        1,
+        String(userId),
+      ]),
+    );
+    return toInteger(reply, 'deleted count');
+  }
+
+  /** {@inheritDoc TokenAuthStore.listUserRefreshTokens} */
+  async listUserRefreshTokens(userId: number, now: number): Promise<RefreshTokenRecord[]> {
+    const reply = await this.#call("list a user's tokens", () =>
+      LIST_USER_REFRESH_TOKENS.run(this.client, [this.#key(`rt-user:${userId}`)], [
+        this.#key('rt:'),
+        String(userId),
+        String(now),
+      ]),
+    );
+    const flat = asStrings(reply, 'refresh token list');
+    const width = TOKEN_FIELDS.length + 1;
+    const rows: { record: RefreshTokenRecord; seq: number }[] = [];
+    for (let i = 0; i + width <= flat.length; i += width) {
+      const [hash = '', ...fields] = flat.slice(i, i + width);
+      rows.push({ record: parseToken(hash, fields), seq: Number(fields[5]) });
+    }
+    // Oldest first; the write sequence breaks ties, as insertion order does in MemoryStore.
+    rows.sort((a, b) => a.record.createdAt - b.record.createdAt || a.seq - b.seq);
+    return rows.map((row) => row.record);
+  }
+
+  /** {@inheritDoc TokenAuthStore.getSettings} */
+  async getSettings(): Promise<Partial<StoredSettings> | undefined> {
+    const hash = await this.#call('read the settings', () => this.client.hgetall(this.#key('settings')));
+    if (Object.keys(hash).length === 0) return undefined;
+    const settings: Partial<StoredSettings> = {};
+    for (const name of ['accessTokenTtlSeconds', 'refreshTokenTtlSeconds'] as const) {
+      const raw = hash[name];
+      if (raw !== undefined) settings[name] = toNumber(raw, `settings.${name}`);
+    }
+    return settings;
+  }
+
+  /** {@inheritDoc TokenAuthStore.updateSettings} */
+  async updateSettings(values: Partial<StoredSettings>, changes: readonly SettingsChange[]): Promise<void> {
+    const pairs = Object.entries(values).filter(([, value]) => value !== undefined);
+    if (pairs.length === 0 && changes.length === 0) return;
+    await this.#call('update the settings', () =>
+      UPDATE_SETTINGS.run(this.client, [this.#key('settings'), this.#key('settings:history')], [
+        this.#maxHistoryEntries,
+        pairs.length,
+        ...pairs.flatMap(([name, value]) => [name, String(value)]),
+        ...changes.map((change) => JSON.stringify(change)),
+      ]),
+    );
+  }
+
+  /** {@inheritDoc TokenAuthStore.listSettingsHistory} */
+  async listSettingsHistory(limit: number): Promise<SettingsChange[]> {
+    const count = Math.max(0, Math.floor(limit));
+    if (count === 0 || Number.isNaN(count)) return [];
+    const entries = await this.#call('read the settings history', () =>
+      this.client.lrange(this.#key('settings:history'), 0, Number.isFinite(count) ? count - 1 : -1),
+    );
+    return entries.map(parseChange);
+  }
+
+  /** {@inheritDoc TokenAuthStore.hit} */
+  async hit(key: string, windowMs: number, now: number): Promise<HitResult> {
+    const reply = await this.#call('count a hit', () =>
+      HIT.run(this.client, [this.#key(`hits:${key}`)], [
+        String(windowMs),
+        String(now),
+        String(now + windowMs),
+        String(this.#gcGraceMs),
+      ]),
+    );
+    const [count, resetAt] = asStrings(reply, 'hit counter');
+    return { count: toNumber(count, 'hit count'), resetAt: toNumber(resetAt, 'hit resetAt') };
+  }
+
+  /** {@inheritDoc TokenAuthStore.peekHits} */
+  async peekHits(key: string, now: number): Promise<HitResult> {
+    const [count, resetAt] = await this.#call('read a hit counter', () =>
+      this.client.hmget(this.#key(`hits:${key}`), 'count', 'resetAt'),
+    );
+    if (count == null || resetAt == null) return { count: 0, resetAt: now };
+    const ends = toNumber(resetAt, 'hit resetAt');
+    if (now >= ends) return { count: 0, resetAt: now };
+    return { count: toNumber(count, 'hit count'), resetAt: ends };
+  }
+
+  /** {@inheritDoc TokenAuthStore.resetHits} */
+  async resetHits(key: string): Promise<void> {
+    await this.#call('reset a hit counter', () => this.client.del(this.#key(`hits:${key}`)));
+  }
+
+  /**
+   * Quits the client (gracefully when connected, at once otherwise). Also quits a client
+   * that was passed in. Later calls reject with a {@link StoreError}; closing twice is a
+   * no-op.
+   *
+   * @returns Once the connection is closed.
+   * @example
+   * ```ts
+   * process.on('SIGTERM', async () => { await server.close(); await store.close(); });
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.client.status === 'ready') {
+      try {
+        await this.client.quit();
+        return;
+      } catch {
+        // Fall through: the connection is going away anyway.
+      }
+    }
+    this.client.disconnect();
+  }
+
+  #key(suffix: string): string {
+    return this.#prefix + suffix;
+  }
+
+  #emailKey(emailKey: string): string {
+    return this.#key(`email:${emailKey}`);
+  }
+
+  #tokenKey(tokenHash: string): string {
+    return this.#key(`rt:${tokenHash}`);
+  }
+
+  async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreError('The store is closed');
+    try {
+      return await run();
+    } catch (error) {
+      throw new StoreError(`Redis store failed to ${what}`, { cause: error });
+    }
+  }
+}
+
+/**
+ * Creates a {@link RedisStore} from a URL and checks that Redis answers, so that a server
+ * fails at startup rather than on its first request.
+ *
+ * @param url - `redis://[[user]:password@]host[:port][/db]` or `rediss://…` for TLS.
+ * @param options - Key prefix, garbage-collection grace, history limit, ioredis options.
+ * @returns The connected store.
+ * @throws {@link StoreError} when the URL is not a `redis:` or `rediss:` URL, an option is
+ *   invalid, or Redis cannot be reached (the client is closed again).
+ * @example
+ * ```ts
+ * const store = await createRedisStore(process.env.DATABASE_URL ?? 'redis://127.0.0.1:6379/0', {
+ *   keyPrefix: 'myapp:auth:',
+ * });
+ * ```
+ */
+export async function createRedisStore(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch (error) {
+    throw new StoreError('The Redis URL is not a valid URL', { cause: error });
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    throw new StoreError(`The Redis URL must start with redis:// or rediss://, not ${protocol}//`);
+  }
+  const store = new RedisStore(url, options);
+  try {
+    await store.ping();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+function isRedisClient(value: RedisConnection): value is Redis {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Redis).evalsha === 'function' &&
+    typeof (value as Redis).quit === 'function'
+  );
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  const resolved = value ?? fallback;
+  if (typeof resolved !== 'number' || !Number.isFinite(resolved) || resolved < 0) {
+    throw new StoreError(`${name} must be a non-negative number of milliseconds`);
+  }
+  return resolved;
+}
+
+const USER_FIELDS = ['email', 'emailKey', 'username', 'passwordHash', 'isStaff', 'isActive', 'createdAt', 'updatedAt'] as const;
+
+function userFields(user: Partial<NewUserRecord>): string[] {
+  const out: string[] = [];
+  for (const name of USER_FIELDS) {
+    const value = user[name];
+    if (value === undefined) continue;
+    out.push(name, typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+  }
+  return out;
+}
+
+function parseUser(hash: Record<string, string>): UserRecord {
+  const text = (name: string): string => {
+    const value = hash[name];
+    if (value === undefined) throw new StoreError(`Corrupt user record in Redis: ${name} is missing`);
+    return value;
+  };
+  const flag = (name: string): boolean => {
+    const value = text(name);
+    if (value !== '0' && value !== '1') throw new StoreError(`Corrupt user record in Redis: ${name} is not a flag`);
+    return value === '1';
+  };
+  return {
+    id: toInteger(text('id'), 'user id'),
+    email: text('email'),
+    emailKey: text('emailKey'),
+    username: text('username'),
+    passwordHash: text('passwordHash'),
+    isStaff: flag('isStaff'),
+    isActive: flag('isActive'),
+    createdAt: toNumber(text('createdAt'), 'user createdAt'),
+    updatedAt: toNumber(text('updatedAt'), 'user updatedAt'),
+  };
+}
+
+function parseToken(tokenHash: string, fields: readonly string[]): RefreshTokenRecord {
+  const [userId, familyId, createdAt, expiresAt, rotatedAt] = fields;
+  if (familyId === undefined || rotatedAt === undefined) {
+    throw new StoreError('Corrupt refresh token record in Redis: fields are missing');
+  }
+  return {
+    tokenHash,
+    userId: toInteger(userId, 'refresh token userId'),
+    familyId,
+    createdAt: toNumber(createdAt, 'refresh token createdAt'),
+    expiresAt: toNumber(expiresAt, 'refresh token expiresAt'),
+    rotatedAt: rotatedAt === '' ? null : toNumber(rotatedAt, 'refresh token rotatedAt'),
+  };
+}
+
+const CHANGE_KEYS: ReadonlySet<string> = new Set(['accessTokenTtlSeconds', 'refreshTokenTtlSeconds']);
+
+function parseChange(json: string): SettingsChange {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new StoreError('Corrupt settings history entry in Redis: not JSON', { cause: error });
+  }
+  const entry = value as Partial<Record<keyof SettingsChange, unknown>>;
+  if (
+    typeof entry !== 'object' ||
+    entry === null ||
+    typeof entry.key !== 'string' ||
+    !CHANGE_KEYS.has(entry.key) ||
+    typeof entry.oldValue !== 'number' ||
+    typeof entry.newValue !== 'number' ||
+    typeof entry.changedAt !== 'number' ||
+    !(entry.changedBy === null || typeof entry.changedBy === 'number')
+  ) {
+    throw new StoreError('Corrupt settings history entry in Redis: unexpected shape');
+  }
+  return {
+    key: entry.key as SettingsChange['key'],
+    oldValue: entry.oldValue,
+    newValue: entry.newValue,
+    changedAt: entry.changedAt,
+    changedBy: entry.changedBy,
+  };
+}
+
+function pairsToObject(reply: unknown): Record<string, string> {
+  const flat = asStrings(reply, 'user');
+  const object: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) object[flat[i] as string] = flat[i + 1] as string;
+  return object;
+}
+
+function asStrings(reply: unknown, what: string): string[] {
+  if (!Array.isArray(reply)) throw new StoreError(`Unexpected reply from the Redis store for a ${what}`);
+  return reply.map((item) => (item === null || item === undefined ? '' : String(item)));
+}
+
+function toNumber(value: unknown, what: string): number {
+  const number = typeof value === 'number' ? value : typeof value === 'string' && value !== '' ? Number(value) : Number.NaN;
+  if (!Number.isFinite(number)) throw new StoreError(`Corrupt value in the Redis store: ${what} is not a number`);
+  return number;
+}
+
+function toInteger(value: unknown, what: string): number {
+  const number = toNumber(value, what);
+  if (!Number.isSafeInteger(number)) throw new StoreError(`Corrupt value in the Redis store: ${what} is not an integer`);
+  return number;
+}
