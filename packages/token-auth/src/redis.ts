@@ -159,7 +159,9 @@ export class RedisStore implements TokenAuthStore {
       this.client.on('error', () => {});
     }
     if (this.client.options.keyPrefix) {
-      throw new StoreError('The ioredis client must not set keyPrefix; use the keyPrefix option of RedisStore');
+      throw new StoreError(
+        'The ioredis client must not set keyPrefix; use the keyPrefix option of RedisStore',
+      );
     }
   }
 
@@ -180,10 +182,11 @@ export class RedisStore implements TokenAuthStore {
   /** {@inheritDoc TokenAuthStore.createUser} */
   async createUser(user: NewUserRecord): Promise<UserRecord> {
     const id = await this.#call('create a user', () =>
-      CREATE_USER.run(this.client, [this.#emailKey(user.emailKey), this.#key('user:next-id')], [
-        this.#key('user:'),
-        ...userFields(user),
-      ]),
+      CREATE_USER.run(
+        this.client,
+        [this.#emailKey(user.emailKey), this.#key('user:next-id')],
+        [this.#key('user:'), ...userFields(user)],
+      ),
     );
     if (id === null) throw new EmailTakenError('This email is already registered');
     return { ...structuredClone(user), id: toInteger(id, 'user id') };
@@ -201,7 +204,8 @@ export class RedisStore implements TokenAuthStore {
       GET_USER_BY_EMAIL.run(this.client, [this.#emailKey(emailKey)], [this.#key('user:')]),
     );
     if (reply === null) return undefined;
-    if (reply === 0) throw new StoreError('Corrupt Redis store: an email index entry points to a missing user');
+    if (reply === 0)
+      throw new StoreError('Corrupt Redis store: an email index entry points to a missing user');
     return parseUser(pairsToObject(reply));
   }
 
@@ -209,12 +213,11 @@ export class RedisStore implements TokenAuthStore {
   async updateUser(id: number, patch: UserPatch): Promise<UserRecord | undefined> {
     const changesEmail = patch.emailKey !== undefined;
     const reply = await this.#call('update a user', () =>
-      UPDATE_USER.run(this.client, [this.#key(`user:${id}`)], [
-        this.#key('email:'),
-        changesEmail ? '1' : '0',
-        patch.emailKey ?? '',
-        ...userFields(patch),
-      ]),
+      UPDATE_USER.run(
+        this.client,
+        [this.#key(`user:${id}`)],
+        [this.#key('email:'), changesEmail ? '1' : '0', patch.emailKey ?? '', ...userFields(patch)],
+      ),
     );
     if (reply === null) return undefined;
     if (reply === 0) throw new EmailTakenError('This email is already registered');
@@ -250,12 +253,11 @@ export class RedisStore implements TokenAuthStore {
   /** {@inheritDoc TokenAuthStore.consumeRefreshToken} */
   async consumeRefreshToken(tokenHash: string, now: number): Promise<ConsumeResult> {
     const reply = await this.#call('consume a refresh token', () =>
-      CONSUME_REFRESH_TOKEN.run(this.client, [this.#tokenKey(tokenHash)], [
-        String(now),
-        tokenHash,
-        this.#key('rt-family:'),
-        this.#key('rt-user:'),
-      ]),
+      CONSUME_REFRESH_TOKEN.run(
+        this.client,
+        [this.#tokenKey(tokenHash)],
+        [String(now), tokenHash, this.#key('rt-family:'), this.#key('rt-user:')],
+      ),
     );
     if (reply === null) return { status: 'missing' };
     const [status, ...fields] = asStrings(reply, 'refresh token');
@@ -268,11 +270,11 @@ export class RedisStore implements TokenAuthStore {
   /** {@inheritDoc TokenAuthStore.deleteRefreshToken} */
   async deleteRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
     const reply = await this.#call('delete a refresh token', () =>
-      DELETE_REFRESH_TOKEN.run(this.client, [this.#tokenKey(tokenHash)], [
-        tokenHash,
-        this.#key('rt-family:'),
-        this.#key('rt-user:'),
-      ]),
+      DELETE_REFRESH_TOKEN.run(
+        this.client,
+        [this.#tokenKey(tokenHash)],
+        [tokenHash, this.#key('rt-family:'), this.#key('rt-user:')],
+      ),
     );
     return reply === null ? undefined : parseToken(tokenHash, asStrings(reply, 'refresh token'));
   }
@@ -280,13 +282,11 @@ export class RedisStore implements TokenAuthStore {
   /** {@inheritDoc TokenAuthStore.deleteRefreshTokenFamily} */
   async deleteRefreshTokenFamily(familyId: string): Promise<number> {
     const reply = await this.#call('revoke a token family', () =>
-      DELETE_INDEXED_TOKENS.run(this.client, [this.#key(`rt-family:${familyId}`)], [
-        this.#key('rt:'),
-        this.#key('rt-family:'),
-        this.#key('rt-user:'),
-        2,
-        familyId,
-      ]),
+      DELETE_INDEXED_TOKENS.run(
+        this.client,
+        [this.#key(`rt-family:${familyId}`)],
+        [this.#key('rt:'), this.#key('rt-family:'), this.#key('rt-user:'), 2, familyId],
+      ),
     );
     return toInteger(reply, 'deleted count');
   }
@@ -294,13 +294,11 @@ export class RedisStore implements TokenAuthStore {
   /** {@inheritDoc TokenAuthStore.deleteUserRefreshTokens} */
   async deleteUserRefreshTokens(userId: number): Promise<number> {
     const reply = await this.#call("revoke a user's tokens", () =>
-      DELETE_INDEXED_TOKENS.run(this.client, [this.#key(`rt-user:${userId}`)], [
-        this.#key('rt:'),
-        this.#key('rt-family:'),
-        this.#key('rt-user:'),
-        1,
-        String(userId),
-      ]),
+      DELETE_INDEXED_TOKENS.run(
+        this.client,
+        [this.#key(`rt-user:${userId}`)],
+        [this.#key('rt:'), this.#key('rt-family:'), this.#key('rt-user:'), 1, String(userId)],
+      ),
     );
     return toInteger(reply, 'deleted count');
   }
@@ -308,11 +306,11 @@ export class RedisStore implements TokenAuthStore {
   /** {@inheritDoc TokenAuthStore.listUserRefreshTokens} */
   async listUserRefreshTokens(userId: number, now: number): Promise<RefreshTokenRecord[]> {
     const reply = await this.#call("list a user's tokens", () =>
-      LIST_USER_REFRESH_TOKENS.run(this.client, [this.#key(`rt-user:${userId}`)], [
-        this.#key('rt:'),
-        String(userId),
-        String(now),
-      ]),
+      LIST_USER_REFRESH_TOKENS.run(
+        this.client,
+        [this.#key(`rt-user:${userId}`)],
+        [this.#key('rt:'), String(userId), String(now)],
+      ),
     );
     const flat = asStrings(reply, 'refresh token list');
     const width = TOKEN_FIELDS.length + 1;
@@ -343,12 +341,16 @@ export class RedisStore implements TokenAuthStore {
     const pairs = Object.entries(values).filter(([, value]) => value !== undefined);
     if (pairs.length === 0 && changes.length === 0) return;
     await this.#call('update the settings', () =>
-      UPDATE_SETTINGS.run(this.client, [this.#key('settings'), this.#key('settings:history')], [
-        this.#maxHistoryEntries,
-        pairs.length,
-        ...pairs.flatMap(([name, value]) => [name, String(value)]),
-        ...changes.map((change) => JSON.stringify(change)),
-      ]),
+      UPDATE_SETTINGS.run(
+        this.client,
+        [this.#key('settings'), this.#key('settings:history')],
+        [
+          this.#maxHistoryEntries,
+          pairs.length,
+          ...pairs.flatMap(([name, value]) => [name, String(value)]),
+          ...changes.map((change) => JSON.stringify(change)),
+        ],
+      ),
     );
   }
 
@@ -365,12 +367,11 @@ export class RedisStore implements TokenAuthStore {
   /** {@inheritDoc TokenAuthStore.hit} */
   async hit(key: string, windowMs: number, now: number): Promise<HitResult> {
     const reply = await this.#call('count a hit', () =>
-      HIT.run(this.client, [this.#key(`hits:${key}`)], [
-        String(windowMs),
-        String(now),
-        String(now + windowMs),
-        String(this.#gcGraceMs),
-      ]),
+      HIT.run(
+        this.client,
+        [this.#key(`hits:${key}`)],
+        [String(windowMs), String(now), String(now + windowMs), String(this.#gcGraceMs)],
+      ),
     );
     const [count, resetAt] = asStrings(reply, 'hit counter');
     return { count: toNumber(count, 'hit count'), resetAt: toNumber(resetAt, 'hit resetAt') };
@@ -406,15 +407,32 @@ export class RedisStore implements TokenAuthStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.client.status === 'ready') {
+    const client = this.client;
+    // Only an open socket emits 'end' when closed; otherwise disconnect() just stops retrying.
+    const open = client.status === 'connecting' || client.status === 'connect' || client.status === 'ready';
+    if (!open) {
+      client.disconnect();
+      return;
+    }
+    const ended = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2_000);
+      timer.unref();
+      client.once('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    let quitted = false;
+    if (client.status === 'ready') {
       try {
-        await this.client.quit();
-        return;
+        await client.quit();
+        quitted = true;
       } catch {
-        // Fall through: the connection is going away anyway.
+        // Fall through to disconnect: the connection is going away anyway.
       }
     }
-    this.client.disconnect();
+    if (!quitted) client.disconnect();
+    await ended;
   }
 
   #key(suffix: string): string {
@@ -492,7 +510,16 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
   return resolved;
 }
 
-const USER_FIELDS = ['email', 'emailKey', 'username', 'passwordHash', 'isStaff', 'isActive', 'createdAt', 'updatedAt'] as const;
+const USER_FIELDS = [
+  'email',
+  'emailKey',
+  'username',
+  'passwordHash',
+  'isStaff',
+  'isActive',
+  'createdAt',
+  'updatedAt',
+] as const;
 
 function userFields(user: Partial<NewUserRecord>): string[] {
   const out: string[] = [];
@@ -512,7 +539,8 @@ function parseUser(hash: Record<string, string>): UserRecord {
   };
   const flag = (name: string): boolean => {
     const value = text(name);
-    if (value !== '0' && value !== '1') throw new StoreError(`Corrupt user record in Redis: ${name} is not a flag`);
+    if (value !== '0' && value !== '1')
+      throw new StoreError(`Corrupt user record in Redis: ${name} is not a flag`);
     return value === '1';
   };
   return {
@@ -587,13 +615,20 @@ function asStrings(reply: unknown, what: string): string[] {
 }
 
 function toNumber(value: unknown, what: string): number {
-  const number = typeof value === 'number' ? value : typeof value === 'string' && value !== '' ? Number(value) : Number.NaN;
-  if (!Number.isFinite(number)) throw new StoreError(`Corrupt value in the Redis store: ${what} is not a number`);
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value !== ''
+        ? Number(value)
+        : Number.NaN;
+  if (!Number.isFinite(number))
+    throw new StoreError(`Corrupt value in the Redis store: ${what} is not a number`);
   return number;
 }
 
 function toInteger(value: unknown, what: string): number {
   const number = toNumber(value, what);
-  if (!Number.isSafeInteger(number)) throw new StoreError(`Corrupt value in the Redis store: ${what} is not an integer`);
+  if (!Number.isSafeInteger(number))
+    throw new StoreError(`Corrupt value in the Redis store: ${what} is not an integer`);
   return number;
 }

@@ -63,7 +63,9 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
       await waitForPing(port, child);
       return handle(port, dir, child);
     } catch (error) {
-      lastError = new Error(`redis-server did not start on port ${port}: ${(error as Error).message}\n${output}`);
+      lastError = new Error(
+        `redis-server did not start on port ${port}: ${(error as Error).message}\n${output}`,
+      );
       child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }

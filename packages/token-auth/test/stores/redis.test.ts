@@ -1,0 +1,253 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmailTakenError, StoreError } from '../../src/errors.js';
+import { createRedisStore, RedisStore } from '../../src/redis.js';
+import type { NewUserRecord, RefreshTokenRecord } from '../../src/stores/port.js';
+import { freePort, type RedisServerHandle, startRedisServer } from '../helpers/redis-server.js';
+
+let server: RedisServerHandle;
+let admin: Redis;
+let prefixes = 0;
+const opened: RedisStore[] = [];
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  admin = new Redis(server.url(), { lazyConnect: false });
+});
+
+afterAll(async () => {
+  await Promise.all(opened.map((store) => store.close()));
+  await admin?.quit();
+  await server?.stop();
+});
+
+/** A store on the shared server with a key prefix of its own. */
+function openStore(options: ConstructorParameters<typeof RedisStore>[1] = {}): RedisStore {
+  const store = new RedisStore(server.url(), { keyPrefix: `t${++prefixes}:`, ...options });
+  opened.push(store);
+  return store;
+}
+
+function keysOf(prefix: string): Promise<string[]> {
+  return admin.keys(`${prefix}*`);
+}
+
+const user = (email: string): NewUserRecord => ({
+  email,
+  emailKey: email.toLowerCase(),
+  username: '',
+  passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+  isStaff: false,
+  isActive: true,
+  createdAt: 1_000,
+  updatedAt: 1_000,
+});
+
+const token = (tokenHash: string, fields: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord => ({
+  tokenHash,
+  userId: 1,
+  familyId: 'family-1',
+  createdAt: 1_000,
+  expiresAt: 61_000,
+  rotatedAt: null,
+  ...fields,
+});
+
+describe('RedisStore', () => {
+  it('decides token validity by the caller clock even when it is far from the Redis clock', async () => {
+    const store = openStore();
+    await store.createRefreshToken(token('old-clock', { createdAt: 1_000, expiresAt: 2_000 }));
+
+    const result = await store.consumeRefreshToken('old-clock', 1_500);
+
+    expect(result.status).toBe('consumed');
+  });
+
+  it('gives a refresh token key a TTL of its lifetime plus the grace period', async () => {
+    const store = openStore({ keyPrefix: 'ttl-token:', gcGraceMs: 5_000 });
+    await store.createRefreshToken(token('ttl', { createdAt: 1_000, expiresAt: 61_000 }));
+
+    const ttl = await admin.pttl('ttl-token:rt:ttl');
+
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(65_000);
+  });
+
+  it('gives the family and user index sets the TTL of their longest-lived token', async () => {
+    const store = openStore({ keyPrefix: 'ttl-index:', gcGraceMs: 0 });
+    await store.createRefreshToken(token('long', { expiresAt: 1_000 + 600_000 }));
+    await store.createRefreshToken(token('short', { expiresAt: 1_000 + 10_000 }));
+
+    const familyTtl = await admin.pttl('ttl-index:rt-family:family-1');
+    const userTtl = await admin.pttl('ttl-index:rt-user:1');
+
+    expect(familyTtl).toBeGreaterThan(10_000);
+    expect(familyTtl).toBeLessThanOrEqual(600_000);
+    expect(userTtl).toBeGreaterThan(10_000);
+    expect(userTtl).toBeLessThanOrEqual(600_000);
+  });
+
+  it('gives a hit counter a TTL of its window plus the grace period', async () => {
+    const store = openStore({ keyPrefix: 'ttl-hits:', gcGraceMs: 1_000 });
+    await store.hit('login:a@example.com', 900_000, 5_000);
+
+    const ttl = await admin.pttl('ttl-hits:hits:login:a@example.com');
+
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(901_000);
+  });
+
+  it('leaves no token or index key behind once a family is revoked', async () => {
+    const store = openStore({ keyPrefix: 'no-leftovers:' });
+    await store.createRefreshToken(token('a'));
+    await store.createRefreshToken(token('b'));
+
+    await store.deleteRefreshTokenFamily('family-1');
+
+    expect((await keysOf('no-leftovers:')).sort()).toEqual(['no-leftovers:rt:next-seq']);
+  });
+
+  it('prunes index entries whose token Redis already expired when listing', async () => {
+    const store = openStore({ keyPrefix: 'prune:' });
+    await store.createRefreshToken(token('kept'));
+    await store.createRefreshToken(token('gone'));
+    await admin.del('prune:rt:gone'); // what native expiry does
+
+    const listed = await store.listUserRefreshTokens(1, 2_000);
+
+    expect(listed.map((record) => record.tokenHash)).toEqual(['kept']);
+    expect(await admin.smembers('prune:rt-user:1')).toEqual(['kept']);
+  });
+
+  it('lets exactly one of concurrent consumes over separate connections succeed', async () => {
+    const prefix = `race-consume-${++prefixes}:`;
+    const stores = [
+      openStore({ keyPrefix: prefix }),
+      openStore({ keyPrefix: prefix }),
+      openStore({ keyPrefix: prefix }),
+    ];
+    await stores[0]?.createRefreshToken(token('contested'));
+
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        stores[i % stores.length]?.consumeRefreshToken('contested', 2_000),
+      ),
+    );
+
+    expect(results.filter((result) => result?.status === 'consumed')).toHaveLength(1);
+    expect(results.filter((result) => result?.status === 'reused')).toHaveLength(29);
+  });
+
+  it('lets exactly one of concurrent registrations of one email over separate connections succeed', async () => {
+    const prefix = `race-email-${++prefixes}:`;
+    const stores = [
+      openStore({ keyPrefix: prefix }),
+      openStore({ keyPrefix: prefix }),
+      openStore({ keyPrefix: prefix }),
+    ];
+
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        stores[i % stores.length]?.createUser(user(i % 2 ? 'Same@Example.com' : 'same@example.com')),
+      ),
+    );
+
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    const rejections = results.filter(
+      (result): result is PromiseRejectedResult => result.status === 'rejected',
+    );
+    expect(rejections.every((result) => result.reason instanceof EmailTakenError)).toBe(true);
+  });
+
+  it('keeps two stores with different key prefixes apart on one database', async () => {
+    const first = openStore();
+    const second = openStore();
+    await first.createUser(user('shared@example.com'));
+
+    expect(await second.getUserByEmailKey('shared@example.com')).toBeUndefined();
+    await expect(second.createUser(user('shared@example.com'))).resolves.toMatchObject({ id: 1 });
+  });
+
+  it('reports a user record it cannot parse as a StoreError, not as a missing user', async () => {
+    const store = openStore({ keyPrefix: 'corrupt:' });
+    const created = await store.createUser(user('corrupt@example.com'));
+    await admin.hset(`corrupt:user:${created.id}`, 'isActive', 'maybe');
+
+    await expect(store.getUserById(created.id)).rejects.toBeInstanceOf(StoreError);
+  });
+
+  it('reports a Redis error as a StoreError that keeps the cause', async () => {
+    const store = openStore({ keyPrefix: 'wrongtype:' });
+    await admin.set('wrongtype:settings', 'not a hash');
+
+    const error = await store.getSettings().catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).cause).toBeInstanceOf(Error);
+  });
+
+  it('refuses an ioredis client that sets its own keyPrefix', () => {
+    const client = new Redis(server.url(), { keyPrefix: 'x:', lazyConnect: true });
+
+    expect(() => new RedisStore(client)).toThrow(/keyPrefix/);
+    client.disconnect();
+  });
+
+  it('refuses a negative gcGraceMs, naming the option', () => {
+    expect(
+      () => new RedisStore(server.url(), { gcGraceMs: -1, redisOptions: { lazyConnect: true } }),
+    ).toThrow(/gcGraceMs/);
+  });
+
+  it('quits the client on close and rejects later calls with a StoreError', async () => {
+    const store = new RedisStore(server.url(), { keyPrefix: 'closed:' });
+    await store.ping();
+
+    await store.close();
+
+    expect(store.client.status).toBe('end');
+    await expect(store.getUserById(1)).rejects.toBeInstanceOf(StoreError);
+  });
+});
+
+describe('createRedisStore', () => {
+  it('returns a store that answers once Redis is reachable', async () => {
+    const store = await createRedisStore(server.url(3), { keyPrefix: 'factory:' });
+    opened.push(store);
+
+    await expect(store.createUser(user('factory@example.com'))).resolves.toMatchObject({ id: 1 });
+    const db3 = new Redis(server.url(3));
+    expect(await db3.exists('factory:email:factory@example.com')).toBe(1);
+    expect(await admin.exists('factory:email:factory@example.com')).toBe(0);
+    await db3.quit();
+  });
+
+  it('rejects a URL that is not redis:// and names the scheme it got', async () => {
+    await expect(createRedisStore('sqlite://auth.db')).rejects.toThrow(/redis:\/\/.*sqlite:\/\//);
+  });
+
+  it('fails with a StoreError when nothing listens at the URL', async () => {
+    const port = await freePort();
+
+    await expect(createRedisStore(`redis://127.0.0.1:${port}/0`)).rejects.toBeInstanceOf(StoreError);
+  });
+});
+
+describe('RedisStore when the server dies', () => {
+  it('surfaces a killed connection as a StoreError instead of not found', async () => {
+    const doomed = await startRedisServer();
+    const store = await createRedisStore(doomed.url());
+    try {
+      const created = await store.createUser(user('doomed@example.com'));
+      await doomed.kill();
+
+      const error = await store.getUserById(created.id).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).cause).toBeInstanceOf(Error);
+    } finally {
+      await store.close();
+      await doomed.stop();
+    }
+  });
+});
