@@ -1,0 +1,23 @@
+/**
+ * token-auth: a framework-agnostic authentication core. Short-lived JWT access tokens
+ * verified without any store call, rotating refresh tokens with reuse detection, memory-hard
+ * password hashing, runtime-adjustable token lifetimes and pluggable stores.
+ *
+ * @example
+ * ```ts
+ * import { createTokenAuth, MemoryStore } from 'token-auth';
+ *
+ * const auth = createTokenAuth({ store: new MemoryStore(), secret: process.env.JWT_SECRET });
+ * ```
+ *
+ * @module
+ */
+
+export { createTokenAuth } from './create-token-auth.js';
+export * from './errors.js';
+export type * from './types.js';
+export { argon2idHasher, type Argon2idHasherOptions } from './passwords/argon2id-hasher.js';
+export { scryptHasher, type ScryptHasherOptions } from './passwords/scrypt-hasher.js';
+export { DEFAULT_SETTINGS, SETTINGS_BOUNDS } from './settings.js';
+export { DEFAULT_THROTTLE } from './throttle.js';
+export * from './stores/index.js';
