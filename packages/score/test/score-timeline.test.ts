@@ -5,7 +5,9 @@ import type { Stamp } from '../src/types.js';
 import { describeLookupContract } from './support/lookup-contract.js';
 import { SMALL_MATCH, stamp } from './support/matches.js';
 
-describeLookupContract('ScoreTimeline#scoreAt', (stamps, offset) => new ScoreTimeline(stamps).scoreAt(offset));
+describeLookupContract('ScoreTimeline#scoreAt', (stamps, offset) =>
+  new ScoreTimeline(stamps).scoreAt(offset),
+);
 
 function build(stamps: readonly unknown[]): ScoreTimeline {
   return new ScoreTimeline(stamps as Stamp[]);
@@ -67,7 +69,9 @@ describe('ScoreTimeline', () => {
 
     test('rejects a hole in a sparse array, naming its index', () => {
       // biome-ignore lint/suspicious/noSparseArray: the hole is the case under test
-      expect(() => build([stamp(0, 0, 0), , stamp(2, 0, 0)])).toThrow(/stamps\[1\] must be an object.*got undefined/);
+      expect(() => build([stamp(0, 0, 0), , stamp(2, 0, 0)])).toThrow(
+        /stamps\[1\] must be an object.*got undefined/,
+      );
     });
 
     test('rejects an offset that is not a number, naming the stamp', () => {
@@ -125,7 +129,9 @@ describe('ScoreTimeline', () => {
     });
 
     test('rejects goals beyond the safe integers, naming the team', () => {
-      expect(() => build([stamp(0, 2 ** 53, 0)])).toThrow(/stamps\[0\]\.score\.home must be a non-negative integer/);
+      expect(() => build([stamp(0, 2 ** 53, 0)])).toThrow(
+        /stamps\[0\]\.score\.home must be a non-negative integer/,
+      );
     });
 
     test('rejects stamps that are not an array', () => {
@@ -135,7 +141,9 @@ describe('ScoreTimeline', () => {
     });
 
     test('rejects an empty list', () => {
-      expect(() => build([])).toThrow(new RangeError('ScoreTimeline: stamps must not be empty: a match has at least one stamp'));
+      expect(() => build([])).toThrow(
+        new RangeError('ScoreTimeline: stamps must not be empty: a match has at least one stamp'),
+      );
     });
   });
 });

@@ -124,7 +124,9 @@ export function describeLookupContract(name: string, lookup: Lookup): void {
     test('throws a TypeError naming the stamps for stamps that are not an array', () => {
       const notAnArray = { length: 1, 0: stamp(0, 0, 0) } as unknown as Stamp[];
       expect(() => lookup(notAnArray, 0)).toThrow(TypeError);
-      expect(() => lookup(notAnArray, 0)).toThrow(/stamps must be an array of stamps, got a value of type object/);
+      expect(() => lookup(notAnArray, 0)).toThrow(
+        /stamps must be an array of stamps, got a value of type object/,
+      );
     });
   });
 }

@@ -38,7 +38,8 @@ export function drawSequence(values: readonly number[]): { random: () => number;
   let next = 0;
   return {
     random: () => {
-      if (next >= values.length) throw new Error(`drawSequence: draw ${next + 1} requested, only ${values.length} given`);
+      if (next >= values.length)
+        throw new Error(`drawSequence: draw ${next + 1} requested, only ${values.length} given`);
       return values[next++] as number;
     },
     remaining: () => values.length - next,
