@@ -5,7 +5,7 @@
  */
 
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
-import { EmailTakenError, StoreError, TokenAuthError } from '../errors.js';
+import { ConfigError, EmailTakenError, StoreError, TokenAuthError } from '../errors.js';
 import { KeyedMutex } from '../lib/mutex.js';
 import type {
   ConsumeResult,
@@ -121,7 +121,7 @@ export class KeyvStore implements TokenAuthStore {
    * @param backend - A Keyv instance (used as is, with `throwOnErrors` switched on), a
    *   Keyv storage adapter or a `Map` (wrapped in a new Keyv).
    * @param options - Namespace, garbage collection and history limits.
-   * @throws {@link StoreError} when an option is out of range.
+   * @throws {@link ConfigError} when an option is out of range.
    * @example
    * ```ts
    * const store = new KeyvStore(new Keyv(), { namespace: 'tests' });
@@ -130,13 +130,13 @@ export class KeyvStore implements TokenAuthStore {
   constructor(backend: KeyvLike, options: KeyvStoreOptions = {}) {
     const namespace = options.namespace ?? 'token-auth';
     if (typeof namespace !== 'string' || namespace === '') {
-      throw new StoreError('namespace must be a non-empty string');
+      throw new ConfigError('namespace must be a non-empty string');
     }
     this.keyPrefix = `${namespace}:`;
     this.#gcGraceMs = nonNegative('gcGraceMs', options.gcGraceMs, 60_000);
     const maxHistory = options.maxHistoryEntries ?? 1000;
     if (!Number.isInteger(maxHistory) || maxHistory < 1) {
-      throw new StoreError('maxHistoryEntries must be a positive integer');
+      throw new ConfigError('maxHistoryEntries must be a positive integer');
     }
     this.#maxHistoryEntries = maxHistory;
     this.#purgeExpired = options.purgeExpired;
@@ -629,7 +629,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   const resolved = value ?? fallback;
   if (typeof resolved !== 'number' || !Number.isFinite(resolved) || resolved < 0) {
-    throw new StoreError(`${name} must be a non-negative number of milliseconds`);
+    throw new ConfigError(`${name} must be a non-negative number of milliseconds`);
   }
   return resolved;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { EmailTakenError, StoreError } from '../errors.js';
+import { ConfigError, EmailTakenError, StoreError } from '../errors.js';
 import type {
   ConsumeResult,
   HitResult,
@@ -85,7 +85,7 @@ export class MemoryStore implements TokenAuthStore {
 
   /**
    * @param options - Garbage-collection and history limits; every field is optional.
-   * @throws {@link StoreError} when an option is not a non-negative number
+   * @throws {@link ConfigError} when an option is not a non-negative number
    *   (`maxHistoryEntries`: a positive integer).
    * @example
    * ```ts
@@ -97,7 +97,7 @@ export class MemoryStore implements TokenAuthStore {
     this.#sweepIntervalMs = nonNegative('sweepIntervalMs', options.sweepIntervalMs, 60_000);
     const maxHistory = options.maxHistoryEntries ?? 1000;
     if (!Number.isInteger(maxHistory) || maxHistory < 1) {
-      throw new StoreError('maxHistoryEntries must be a positive integer');
+      throw new ConfigError('maxHistoryEntries must be a positive integer');
     }
     this.#maxHistoryEntries = maxHistory;
   }
@@ -359,7 +359,7 @@ export class MemoryStore implements TokenAuthStore {
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   const resolved = value ?? fallback;
   if (typeof resolved !== 'number' || !Number.isFinite(resolved) || resolved < 0) {
-    throw new StoreError(`${name} must be a non-negative number of milliseconds`);
+    throw new ConfigError(`${name} must be a non-negative number of milliseconds`);
   }
   return resolved;
 }
