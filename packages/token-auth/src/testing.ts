@@ -225,7 +225,7 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         'createUser rejects a taken emailKey with an email_taken error',
         withStore(async ({ store }) => {
           await store.createUser(newUser('ada@example.com'));
-          await assert.rejects(Promise.resolve(store.createUser(newUser('ADA@example.com'))), isEmailTaken);
+          await assert.rejects(call(() => store.createUser(newUser('ADA@example.com'))), isEmailTaken);
         }),
       );
 
@@ -234,7 +234,7 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         withStore(async ({ store }) => {
           const outcomes = await Promise.allSettled(
             Array.from({ length: concurrency }, (_, i) =>
-              Promise.resolve().then(() => store.createUser({ ...newUser('race@example.com'), username: `u${i}` })),
+              call(() => store.createUser({ ...newUser('race@example.com'), username: `u${i}` })),
             ),
           );
           const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
@@ -250,7 +250,7 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         withStore(async ({ store }) => {
           const users = await Promise.all(
             Array.from({ length: concurrency }, (_, i) =>
-              Promise.resolve().then(() => store.createUser(newUser(`user${i}@example.com`))),
+              call(() => store.createUser(newUser(`user${i}@example.com`))),
             ),
           );
           assert.equal(new Set(users.map((user) => user.id)).size, concurrency);
@@ -313,7 +313,7 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
           const ada = await store.createUser(newUser('ada@example.com'));
           const grace = await store.createUser(newUser('grace@example.com'));
           await assert.rejects(
-            Promise.resolve(store.updateUser(grace.id, { email: 'ada@example.com', emailKey: 'ada@example.com' })),
+            call(() => store.updateUser(grace.id, { email: 'ada@example.com', emailKey: 'ada@example.com' })),
             isEmailTaken,
           );
           assert.deepEqual(await store.getUserById(grace.id), grace);
@@ -329,7 +329,7 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
           const grace = await store.createUser(newUser('grace@example.com'));
           const target = { email: 'shared@example.com', emailKey: 'shared@example.com' };
           const outcomes = await Promise.allSettled(
-            [ada, grace].map((user) => Promise.resolve().then(() => store.updateUser(user.id, target))),
+            [ada, grace].map((user) => call(() => store.updateUser(user.id, target))),
           );
           const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
           assert.equal(winners.length, 1);
@@ -348,8 +348,8 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         withStore(async ({ store }) => {
           const grace = await store.createUser(newUser('grace@example.com'));
           const outcomes = await Promise.allSettled([
-            Promise.resolve().then(() => store.createUser(newUser('shared@example.com'))),
-            Promise.resolve().then(() =>
+            call(() => store.createUser(newUser('shared@example.com'))),
+            call(() =>
               store.updateUser(grace.id, { email: 'shared@example.com', emailKey: 'shared@example.com' }),
             ),
           ]);
@@ -456,7 +456,7 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
           await store.createRefreshToken(newToken('a1', { createdAt: T0, expiresAt: T0 + 60_000 }));
           const results = await Promise.all(
             Array.from({ length: concurrency }, (_, i) =>
-              Promise.resolve().then(() => store.consumeRefreshToken('a1', T0 + 1_000 + i)),
+              call(() => store.consumeRefreshToken('a1', T0 + 1_000 + i)),
             ),
           );
           const statuses = results.map((result) => result.status);
@@ -491,7 +491,7 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         withStore(async ({ store }) => {
           await store.createRefreshToken(newToken('a1', { createdAt: T0, expiresAt: T0 + 60_000 }));
           const results = await Promise.all(
-            Array.from({ length: concurrency }, () => Promise.resolve().then(() => store.deleteRefreshToken('a1'))),
+            Array.from({ length: concurrency }, () => call(() => store.deleteRefreshToken('a1'))),
           );
           assert.equal(results.filter((result) => result !== undefined).length, 1);
         }),
@@ -553,9 +553,9 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
             await store.createRefreshToken(newToken(`t${i}`, { userId: 1, familyId: `f${i % 2}`, createdAt: T0, expiresAt: T0 + 60_000 }));
           }
           const counts = await Promise.all([
-            Promise.resolve().then(() => store.deleteRefreshTokenFamily('f0')),
-            Promise.resolve().then(() => store.deleteUserRefreshTokens(1)),
-            Promise.resolve().then(() => store.deleteRefreshTokenFamily('f1')),
+            call(() => store.deleteRefreshTokenFamily('f0')),
+            call(() => store.deleteUserRefreshTokens(1)),
+            call(() => store.deleteRefreshTokenFamily('f1')),
           ]);
           assert.equal(counts.reduce((sum, count) => sum + count, 0), 10);
           assert.deepEqual(await store.listUserRefreshTokens(1, T0 + 1_000), []);
@@ -671,7 +671,7 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         withStore(async ({ store }) => {
           await Promise.all(
             Array.from({ length: concurrency }, (_, i) =>
-              Promise.resolve().then(() =>
+              call(() =>
                 store.updateSettings({ accessTokenTtlSeconds: 100 + i }, [
                   change('accessTokenTtlSeconds', 30, 100 + i, T0 + i, i),
                 ]),
@@ -767,7 +767,7 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         `${concurrency} concurrent hits on one key count to ${concurrency}`,
         withStore(async ({ store }) => {
           const results = await Promise.all(
-            Array.from({ length: concurrency }, () => Promise.resolve().then(() => store.hit('login:ada', 60_000, T0))),
+            Array.from({ length: concurrency }, () => call(() => store.hit('login:ada', 60_000, T0))),
           );
           assert.deepEqual(
             results.map((result) => result.count).sort((a, b) => a - b),
@@ -786,7 +786,7 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
           const store = await context.reopen();
           assert.deepEqual(await store.getUserById(ada.id), ada);
           assert.deepEqual(await store.getUserByEmailKey('grace@example.com'), grace);
-          await assert.rejects(Promise.resolve(store.createUser(newUser('ada@example.com'))), isEmailTaken);
+          await assert.rejects(call(() => store.createUser(newUser('ada@example.com'))), isEmailTaken);
           const next = await store.createUser(newUser('linus@example.com'));
           assert.ok(next.id > grace.id);
         },
@@ -856,29 +856,29 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         const ada = await store.createUser(newUser('ada@example.com'));
         await store.createRefreshToken(newToken('a1', { createdAt: T0, expiresAt: T0 + 60_000 }));
         await context.breakBackend();
-        await assert.rejects(Promise.resolve().then(() => store.getUserById(ada.id)));
-        await assert.rejects(Promise.resolve().then(() => store.getUserByEmailKey('ada@example.com')));
-        await assert.rejects(Promise.resolve().then(() => store.consumeRefreshToken('a1', T0 + 1)));
-        await assert.rejects(Promise.resolve().then(() => store.listUserRefreshTokens(1, T0 + 1)));
-        await assert.rejects(Promise.resolve().then(() => store.getSettings()));
-        await assert.rejects(Promise.resolve().then(() => store.listSettingsHistory(5)));
-        await assert.rejects(Promise.resolve().then(() => store.peekHits('login:ada', T0)));
+        await assert.rejects(call(() => store.getUserById(ada.id)));
+        await assert.rejects(call(() => store.getUserByEmailKey('ada@example.com')));
+        await assert.rejects(call(() => store.consumeRefreshToken('a1', T0 + 1)));
+        await assert.rejects(call(() => store.listUserRefreshTokens(1, T0 + 1)));
+        await assert.rejects(call(() => store.getSettings()));
+        await assert.rejects(call(() => store.listSettingsHistory(5)));
+        await assert.rejects(call(() => store.peekHits('login:ada', T0)));
       });
 
       itBreak('a failing backend makes writes reject', async (context) => {
         const { store } = context;
         await context.breakBackend();
-        await assert.rejects(Promise.resolve().then(() => store.createUser(newUser('ada@example.com'))), isNotEmailTaken);
-        await assert.rejects(Promise.resolve().then(() => store.updateUser(1, { username: 'x' })));
+        await assert.rejects(call(() => store.createUser(newUser('ada@example.com'))), isNotEmailTaken);
+        await assert.rejects(call(() => store.updateUser(1, { username: 'x' })));
         await assert.rejects(
-          Promise.resolve().then(() => store.createRefreshToken(newToken('a1', { createdAt: T0, expiresAt: T0 + 60_000 }))),
+          call(() => store.createRefreshToken(newToken('a1', { createdAt: T0, expiresAt: T0 + 60_000 }))),
         );
-        await assert.rejects(Promise.resolve().then(() => store.deleteRefreshToken('a1')));
-        await assert.rejects(Promise.resolve().then(() => store.deleteRefreshTokenFamily('f1')));
-        await assert.rejects(Promise.resolve().then(() => store.deleteUserRefreshTokens(1)));
-        await assert.rejects(Promise.resolve().then(() => store.updateSettings({ accessTokenTtlSeconds: 60 }, [])));
-        await assert.rejects(Promise.resolve().then(() => store.hit('login:ada', 60_000, T0)));
-        await assert.rejects(Promise.resolve().then(() => store.resetHits('login:ada')));
+        await assert.rejects(call(() => store.deleteRefreshToken('a1')));
+        await assert.rejects(call(() => store.deleteRefreshTokenFamily('f1')));
+        await assert.rejects(call(() => store.deleteUserRefreshTokens(1)));
+        await assert.rejects(call(() => store.updateSettings({ accessTokenTtlSeconds: 60 }, [])));
+        await assert.rejects(call(() => store.hit('login:ada', 60_000, T0)));
+        await assert.rejects(call(() => store.resetHits('login:ada')));
       });
     });
   });
@@ -890,6 +890,7 @@ class TestContext<F extends StoreFixture> {
   readonly fixture: F;
   store: TokenAuthStore;
   #closed = false;
+  #broken = false;
 
   constructor(adapter: StoreHarness<F>, fixture: F) {
     this.#adapter = adapter;
@@ -923,15 +924,18 @@ class TestContext<F extends StoreFixture> {
     this.#broken = true;
   }
 
-  #broken = false;
-
   async closeCurrent(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     // A deliberately broken backend may fail to close; the test's verdict stands.
-    if (this.#broken) await Promise.resolve(this.store.close()).catch(() => undefined);
+    if (this.#broken) await call(() => this.store.close()).catch(() => undefined);
     else await this.store.close();
   }
+}
+
+/** Calls `fn` asynchronously, so that a synchronous throw becomes a rejection. */
+function call<T>(fn: () => T | PromiseLike<T>): Promise<Awaited<T>> {
+  return Promise.resolve().then(fn) as Promise<Awaited<T>>;
 }
 
 function newUser(email: string): NewUserRecord {

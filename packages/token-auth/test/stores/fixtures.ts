@@ -1,0 +1,83 @@
+/**
+ * Shared fixtures of the store tests: temporary directories, raw SQLite access and a Keyv
+ * storage adapter that can be made to fail.
+ */
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KeyvStoreAdapter } from 'keyv';
+import sqlite3 from 'sqlite3';
+
+/** A fresh temporary directory and a function that removes it. */
+export async function makeTempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'token-auth-stores-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Runs one query on a separate read-only connection to `file` and closes it. */
+export async function queryFile<Row = Record<string, unknown>>(
+  file: string,
+  sql: string,
+  ...params: unknown[]
+): Promise<Row[]> {
+  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+    const opened = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (error) => (error ? reject(error) : resolve(opened)));
+  });
+  try {
+    return await new Promise<Row[]>((resolve, reject) =>
+      db.all(sql, params, (error, rows) => (error ? reject(error) : resolve(rows as Row[]))),
+    );
+  } finally {
+    await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
+  }
+}
+
+/** The error a {@link FailingAdapter} throws once broken. */
+export class BackendDown extends Error {
+  constructor(operation: string) {
+    super(`backend down during ${operation}`);
+    this.name = 'BackendDown';
+  }
+}
+
+/**
+ * A Keyv storage adapter over a `Map` whose every call throws {@link BackendDown} once
+ * `broken` is set: a backend that fails the way a lost connection does.
+ */
+export class FailingAdapter implements KeyvStoreAdapter {
+  opts: Record<string, unknown> = {};
+  namespace?: string;
+  broken = false;
+  readonly data = new Map<string, unknown>();
+
+  #check(operation: string): void {
+    if (this.broken) throw new BackendDown(operation);
+  }
+
+  async get<Value>(key: string): Promise<Value | undefined> {
+    this.#check('get');
+    return this.data.get(key) as Value | undefined;
+  }
+
+  async set(key: string, value: unknown): Promise<boolean> {
+    this.#check('set');
+    this.data.set(key, value);
+    return true;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.#check('delete');
+    return this.data.delete(key);
+  }
+
+  async clear(): Promise<void> {
+    this.#check('clear');
+    this.data.clear();
+  }
+
+  // Keyv's EventManager contract: adapters may emit errors; this one throws instead.
+  on(): this {
+    return this;
+  }
+}
