@@ -1,5 +1,21 @@
+import { fileURLToPath } from 'node:url';
 import { defineProject } from 'vitest/config';
 
+// Tests run against the workspace packages' sources (no build needed); the runtime
+// (`npm start`) uses their built `dist/`.
+const source = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineProject({
-  test: { name: 'koa-server', include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
+  resolve: {
+    alias: {
+      'token-auth': source('../../packages/token-auth/src/index.ts'),
+      '@game/score': source('../../packages/score/src/index.ts'),
+    },
+  },
+  test: {
+    name: 'koa-server',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
 });

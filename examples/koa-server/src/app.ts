@@ -1,0 +1,172 @@
+/**
+ * The Koa application: the brief's endpoints, the admin API, health, the OpenAPI
+ * document and the HTML pages, with RFC 9457 errors. Built without listening.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from 'node:url';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import type { TokenAuth } from 'token-auth';
+import { endpoints as allEndpoints, matchRoute, methodNotAllowed, notFound, score as scoreEndpoint } from './http/endpoints.js';
+import type { Endpoint, EndpointDeps } from './http/endpoints.js';
+import { DEFAULT_BODY_LIMIT_BYTES } from './http/request.js';
+import { bearerAuth, staffOnly } from './koa/bearer-auth.js';
+import { jsonBody } from './koa/json-body.js';
+import { createPagesRouter, swaggerUiDistDir } from './koa/pages.js';
+import { problemHandler } from './koa/problem-handler.js';
+import { requestContext } from './koa/request-context.js';
+import type { AppState } from './koa/state.js';
+import { buildOpenApiDocument } from './openapi.js';
+
+export type { AppState } from './koa/state.js';
+
+/** Request limits of the app. */
+export interface AppLimits {
+  /**
+   * Largest JSON body accepted, in bytes; larger bodies are a 413.
+   * @defaultValue `16384` (16 KiB)
+   */
+  bodyBytes?: number;
+}
+
+/** Options of {@link createApp}. */
+export interface CreateAppOptions {
+  /** The token-auth core. */
+  auth: TokenAuth;
+  /** The root logger (pino); the app logs one line per request and every unexpected error. */
+  logger: Logger;
+  /**
+   * A cheap store round trip for /healthz; it rejects when the store is unusable.
+   * @example `() => Promise.resolve(store.getSettings()).then(() => undefined)`
+   */
+  checkHealth: () => Promise<void>;
+  /** Request limits. */
+  limits?: AppLimits;
+  /**
+   * Trust `X-Forwarded-For` (set only behind a reverse proxy): the client IP, used as the
+   * login throttling key, is then the proxy's report.
+   * @defaultValue `false`
+   */
+  trustProxy?: boolean;
+  /**
+   * Mounts GET /api/score/ (the @game/score demo) when given: the score at an offset.
+   * @defaultValue not mounted
+   */
+  score?: (offset: number) => { home: number; away: number };
+  /**
+   * The folder of the HTML pages (`admin/`, `docs/`).
+   * @defaultValue the package's `public/` folder
+   */
+  publicDir?: string;
+}
+
+/** The app, as {@link createApp} returns it. */
+export type App = Koa<AppState>;
+
+/**
+ * Builds the Koa app without listening: call `app.listen()` or pass `app.callback()` to
+ * `http.createServer`.
+ *
+ * @param options - The token-auth core, logger, health check and limits.
+ * @returns The Koa app.
+ * @throws TypeError when a required option is missing; RangeError for an invalid limit.
+ * @example
+ * ```ts
+ * const app = createApp({ auth, logger, checkHealth: async () => {} });
+ * const server = app.listen(8000, '127.0.0.1');
+ * ```
+ */
+export function createApp(options: CreateAppOptions): App {
+  const { auth, logger } = options;
+  if (typeof auth?.login !== 'function') throw new TypeError('createApp: options.auth must be a TokenAuth');
+  if (typeof logger?.child !== 'function') throw new TypeError('createApp: options.logger must be a pino logger');
+  if (typeof options.checkHealth !== 'function') throw new TypeError('createApp: options.checkHealth must be a function');
+  const bodyBytes = options.limits?.bodyBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+
+  const mounted = mountedEndpoints(Boolean(options.score));
+  const openApiDocument = buildOpenApiDocument(mounted);
+  const deps: EndpointDeps = {
+    auth,
+    checkHealth: options.checkHealth,
+    openApiDocument: () => openApiDocument,
+    ...(options.score ? { score: options.score } : {}),
+  };
+
+  const app = new Koa<AppState>({ proxy: options.trustProxy ?? false });
+  app.silent = true;
+  app.on('error', (error: unknown) => logger.error({ err: error }, 'response error'));
+
+  const api = new Router<AppState>({ strict: true, sensitive: true });
+  const authenticate = bearerAuth({ auth });
+  const requireStaff = staffOnly({ auth });
+  const parseJson = jsonBody({ limitBytes: bodyBytes });
+  for (const endpoint of mounted) {
+    const chain: Middleware<AppState>[] = [];
+    if (endpoint.security !== 'none') chain.push(authenticate);
+    if (endpoint.security === 'staff') chain.push(requireStaff);
+    if (endpoint.requestSchema) chain.push(parseJson);
+    chain.push(runEndpoint(endpoint, deps));
+    api.register(endpoint.path, [endpoint.method], chain);
+  }
+
+  const publicDir = options.publicDir ?? fileURLToPath(new URL('../public/', import.meta.url));
+  const pages = createPagesRouter({ publicDir, swaggerUiDir: swaggerUiDistDir() });
+
+  app.use(requestContext({ logger }));
+  app.use(problemHandler());
+  app.use(fallback(mounted));
+  app.use(api.routes());
+  app.use(pages.routes());
+  return app;
+}
+
+/**
+ * The endpoints mounted by the app.
+ *
+ * @param withScore - Whether the score demo is mounted.
+ * @returns The endpoint table.
+ * @example
+ * ```ts
+ * mountedEndpoints(false).length; // 11
+ * ```
+ */
+export function mountedEndpoints(withScore: boolean): readonly Endpoint[] {
+  return allEndpoints.filter((e) => withScore || e !== scoreEndpoint);
+}
+
+function runEndpoint(endpoint: Endpoint, deps: EndpointDeps): Middleware<AppState> {
+  return async function endpointHandler(ctx) {
+    const result = await endpoint.run(deps, {
+      body: (ctx.request as { body?: unknown }).body,
+      claims: ctx.state.auth,
+      clientKey: ctx.ip || undefined,
+      query: new URLSearchParams(ctx.querystring),
+    });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = result.status;
+    ctx.body = result.body;
+  };
+}
+
+/** Wraps the routers: 204 for OPTIONS, 405 with Allow, or 404, for what no route answered. */
+function fallback(table: readonly Endpoint[]): Middleware<AppState> {
+  return async function fallbackHandler(ctx, next) {
+    await next();
+    if (ctx.body !== undefined && ctx.body !== null) return;
+    if (ctx.status !== 404) return;
+    const match = matchRoute(table, ctx.method, ctx.path);
+    if (match.kind === 'method_not_allowed') {
+      if (ctx.method === 'OPTIONS') {
+        ctx.set('Allow', match.allow.join(', '));
+        ctx.status = 204;
+        return;
+      }
+      throw methodNotAllowed(ctx.method, match.allow);
+    }
+    throw notFound(table, ctx.path);
+  };
+}

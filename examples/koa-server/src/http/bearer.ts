@@ -1,0 +1,92 @@
+/**
+ * Bearer authentication from the `Authorization` header (RFC 6750), verified by the
+ * token-auth core without any store call. Shared by the Koa middleware and the
+ * node:http server.
+ *
+ * @module
+ */
+
+import { isTokenAuthError } from 'token-auth';
+import type { AccessTokenClaims, TokenAuth } from 'token-auth';
+import { bearerChallenge, HttpProblem } from './problem.js';
+
+/** RFC 6750 `b64token` syntax. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** Longest token accepted before parsing (a JWT of this server is far shorter). */
+const MAX_TOKEN_LENGTH = 4096;
+
+/**
+ * Extracts the bearer token of an `Authorization` header.
+ *
+ * @param authorization - The header value, if any.
+ * @returns The token, or `undefined` when no Bearer credentials were sent (no header,
+ *   or another scheme such as Basic).
+ * @throws {@link HttpProblem} 401 `invalid_token` when the Bearer value is malformed.
+ * @example
+ * ```ts
+ * readBearerToken('Bearer abc.def.ghi'); // "abc.def.ghi"
+ * ```
+ */
+export function readBearerToken(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  const match = /^Bearer(?:\s+(.*))?$/is.exec(authorization.trim());
+  if (!match) return undefined;
+  const token = (match[1] ?? '').trim();
+  if (token === '' || token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token)) {
+    throw invalidToken('invalid_token', 'The access token is malformed.');
+  }
+  return token;
+}
+
+/**
+ * Authenticates a request from its `Authorization` header alone: no store call.
+ *
+ * @param auth - The token-auth instance.
+ * @param authorization - The header value, if any.
+ * @returns The verified claims of the access token.
+ * @throws {@link HttpProblem} 401 with a bare `Bearer realm="api"` challenge when no
+ *   token was sent, or with `error="invalid_token"` when the token is malformed,
+ *   forged, expired or otherwise unusable.
+ * @example
+ * ```ts
+ * const claims = await authenticateBearer(auth, req.headers.authorization);
+ * ```
+ */
+export async function authenticateBearer(auth: TokenAuth, authorization: string | undefined): Promise<AccessTokenClaims> {
+  const token = readBearerToken(authorization);
+  if (token === undefined) {
+    throw new HttpProblem(401, 'not_authenticated', 'Authentication credentials were not provided.', {
+      headers: { 'WWW-Authenticate': bearerChallenge() },
+    });
+  }
+  try {
+    return await auth.verifyAccessToken(token);
+  } catch (error) {
+    if (isTokenAuthError(error) && error.code === 'token_expired') {
+      throw invalidToken('token_expired', 'The access token expired.', error);
+    }
+    if (isTokenAuthError(error) && error.code === 'invalid_token') {
+      throw invalidToken('invalid_token', 'The access token is invalid.', error);
+    }
+    throw error;
+  }
+}
+
+/**
+ * A 401 `invalid_token` problem (RFC 6750), for a token that was presented but is unusable.
+ *
+ * @param code - The problem's `code` (`invalid_token` or `token_expired`).
+ * @param detail - The explanation, also sent as `error_description`.
+ * @param cause - The underlying error.
+ * @returns The error to throw.
+ * @example
+ * ```ts
+ * throw invalidToken('invalid_token', 'The user of this token no longer exists.');
+ * ```
+ */
+export function invalidToken(code: string, detail: string, cause?: unknown): HttpProblem {
+  return new HttpProblem(401, code, detail, {
+    headers: { 'WWW-Authenticate': bearerChallenge('invalid_token', detail) },
+    cause,
+  });
+}

@@ -1,0 +1,614 @@
+/**
+ * The API's endpoints as data: method, path, schemas, security, problem statuses and
+ * a framework-free handler each. The Koa app and the node:http server route to these
+ * same objects, and the OpenAPI document is generated from them, so only routing
+ * differs between the two servers.
+ *
+ * @module
+ */
+
+import { isTokenAuthError } from 'token-auth';
+import type { AccessTokenClaims, PublicUser, SettingsView, TokenAuth, TokenPair } from 'token-auth';
+import { validateRequest } from '../schemas.js';
+import type { RequestBodies, RequestSchemaName, ResponseSchemaName } from '../schemas.js';
+import { invalidToken } from './bearer.js';
+import { HttpProblem } from './problem.js';
+
+/** The HTTP methods the API uses. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT';
+
+/** What an endpoint needs besides its input. */
+export interface EndpointDeps {
+  /** The token-auth core. */
+  auth: TokenAuth;
+  /** A cheap store round trip; rejects when the store is unusable. */
+  checkHealth: () => Promise<void>;
+  /** The OpenAPI document served at /api/openapi.json. */
+  openApiDocument: () => unknown;
+  /** The score demo, when mounted: the score of the seeded match at `offset`. */
+  score?: (offset: number) => { home: number; away: number };
+}
+
+/** The request, as the framework glue hands it over. */
+export interface EndpointInput {
+  /** The parsed JSON body, or `undefined` when there was none. */
+  body: unknown;
+  /** The verified access-token claims (set for `bearer` and `staff` endpoints). */
+  claims: AccessTokenClaims | undefined;
+  /** Identifies the client for login throttling (its IP address). */
+  clientKey: string | undefined;
+  /** The query string. */
+  query: URLSearchParams;
+}
+
+/** An endpoint's success response. */
+export interface EndpointResult {
+  /** The HTTP status code. */
+  status: number;
+  /** The JSON body. */
+  body: unknown;
+}
+
+/** A query parameter, for the OpenAPI document. */
+export interface QueryParameter {
+  /** Its name. */
+  name: string;
+  /** Whether it must be sent. */
+  required: boolean;
+  /** What it means. */
+  description: string;
+  /** Its JSON Schema. */
+  schema: Record<string, unknown>;
+}
+
+/** One operation of the API. */
+export interface Endpoint {
+  /** Unique operation id (also used in the OpenAPI document). */
+  readonly operationId: string;
+  /** HTTP method. */
+  readonly method: HttpMethod;
+  /** Path, with its trailing slash. */
+  readonly path: string;
+  /** One-line summary. */
+  readonly summary: string;
+  /** Longer description (Markdown). */
+  readonly description: string;
+  /** OpenAPI tag. */
+  readonly tag: 'auth' | 'profile' | 'admin' | 'service' | 'score';
+  /** `none`: public; `bearer`: a valid access token; `staff`: a staff user's access token. */
+  readonly security: 'none' | 'bearer' | 'staff';
+  /** The request body schema, when the endpoint takes a body. */
+  readonly requestSchema: RequestSchemaName | undefined;
+  /** Query parameters. */
+  readonly queryParameters: readonly QueryParameter[];
+  /** The success status. */
+  readonly successStatus: number;
+  /** The success body schema. */
+  readonly responseSchema: ResponseSchemaName;
+  /** What the success response means. */
+  readonly successDescription: string;
+  /** Error statuses this operation can answer with (all as problem details). */
+  readonly problemStatuses: readonly number[];
+  /** One of the brief's six endpoints (also served by the node:http server). */
+  readonly brief: boolean;
+  /**
+   * Validates the body (when the endpoint takes one) and runs the operation.
+   *
+   * @throws token-auth errors and {@link HttpProblem}s, mapped by `problemFromError`.
+   */
+  run(deps: EndpointDeps, input: EndpointInput): Promise<EndpointResult>;
+}
+
+type Definition<N extends RequestSchemaName | undefined> = Omit<Endpoint, 'run' | 'requestSchema' | 'queryParameters'> & {
+  requestSchema: N;
+  queryParameters?: readonly QueryParameter[];
+  handle(
+    deps: EndpointDeps,
+    body: N extends RequestSchemaName ? RequestBodies[N] : undefined,
+    input: EndpointInput,
+  ): Promise<EndpointResult>;
+};
+
+function define<N extends RequestSchemaName | undefined>(definition: Definition<N>): Endpoint {
+  const { handle, ...rest } = definition;
+  return {
+    ...rest,
+    queryParameters: definition.queryParameters ?? [],
+    async run(deps, input) {
+      const body = (
+        definition.requestSchema === undefined ? undefined : validateRequest(definition.requestSchema, input.body)
+      ) as N extends RequestSchemaName ? RequestBodies[N] : undefined;
+      return handle(deps, body, input);
+    },
+  };
+}
+
+/** The body of /api/me/: the brief's three fields, nothing else. */
+function meBody(user: PublicUser): { id: number; username: string; email: string } {
+  return { id: user.id, username: user.username, email: user.email };
+}
+
+function tokenPairBody(pair: TokenPair): { access_token: string; refresh_token: string } {
+  return { access_token: pair.accessToken, refresh_token: pair.refreshToken };
+}
+
+function settingsBody(view: SettingsView) {
+  return {
+    access_token_lifetime: view.values.accessTokenTtlSeconds,
+    refresh_token_lifetime: view.values.refreshTokenTtlSeconds,
+    defaults: {
+      access_token_lifetime: view.defaults.accessTokenTtlSeconds,
+      refresh_token_lifetime: view.defaults.refreshTokenTtlSeconds,
+    },
+    changed: {
+      access_token_lifetime: view.changed.accessTokenTtlSeconds,
+      refresh_token_lifetime: view.changed.refreshTokenTtlSeconds,
+    },
+    bounds: {
+      access_token_lifetime: { ...view.bounds.accessTokenTtlSeconds },
+      refresh_token_lifetime: { ...view.bounds.refreshTokenTtlSeconds },
+    },
+  };
+}
+
+const SETTING_NAMES = {
+  accessTokenTtlSeconds: 'access_token_lifetime',
+  refreshTokenTtlSeconds: 'refresh_token_lifetime',
+} as const;
+
+/** The claims an authenticated endpoint was promised by its glue. */
+function requireClaims(input: EndpointInput): AccessTokenClaims {
+  if (!input.claims) throw new Error('endpoint reached without authentication');
+  return input.claims;
+}
+
+/**
+ * The current profile of the token's user, or a 401 when that user no longer exists
+ * or is inactive (the token outlived the account).
+ */
+async function currentUser(auth: TokenAuth, claims: AccessTokenClaims): Promise<PublicUser> {
+  let user: PublicUser;
+  try {
+    user = await auth.getProfile(claims.userId);
+  } catch (error) {
+    if (isTokenAuthError(error) && error.code === 'user_not_found') {
+      throw invalidToken('invalid_token', 'The user of this token no longer exists.', error);
+    }
+    throw error;
+  }
+  if (!user.isActive) throw invalidToken('invalid_token', 'The user of this token is inactive.');
+  return user;
+}
+
+/** Default and maximum number of history entries per request. */
+export const HISTORY_LIMITS = { default: 50, max: 500 } as const;
+
+function parseLimit(query: URLSearchParams): number {
+  const raw = query.get('limit');
+  if (raw === null) return HISTORY_LIMITS.default;
+  const limit = /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(limit) || limit < 1 || limit > HISTORY_LIMITS.max) {
+    throw new HttpProblem(400, 'validation_failed', 'The query is invalid.', {
+      errors: [{ field: 'limit', message: `Must be an integer from 1 to ${HISTORY_LIMITS.max}.` }],
+    });
+  }
+  return limit;
+}
+
+function parseOffset(query: URLSearchParams): number {
+  const raw = query.get('offset');
+  const offset = raw === null || raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isFinite(offset) || offset < 0) {
+    throw new HttpProblem(400, 'validation_failed', 'The query is invalid.', {
+      errors: [{ field: 'offset', message: 'Must be a finite number greater than or equal to 0.' }],
+    });
+  }
+  return offset;
+}
+
+const BODY_PROBLEMS = [400, 413, 415] as const;
+
+/** POST /api/register/ */
+export const register = define({
+  operationId: 'register',
+  method: 'POST',
+  path: '/api/register/',
+  summary: 'Register a user',
+  description:
+    'Creates an account. A duplicate email (compared case-insensitively) is a 400 with a field error on `email`, as Django REST Framework reports a unique-field conflict.',
+  tag: 'auth',
+  security: 'none',
+  requestSchema: 'RegisterRequest',
+  successStatus: 201,
+  responseSchema: 'RegisterResponse',
+  successDescription: 'The user was created.',
+  problemStatuses: [...BODY_PROBLEMS, 503],
+  brief: true,
+  async handle({ auth }, body) {
+    const user = await auth.register({ email: body.email, password: body.password });
+    return { status: 201, body: { id: user.id, email: user.email } };
+  },
+});
+
+/** POST /api/login/ */
+export const login = define({
+  operationId: 'login',
+  method: 'POST',
+  path: '/api/login/',
+  summary: 'Log in: get an access and a refresh token',
+  description:
+    'Checks the credentials and starts a session. Unknown email and wrong password give the same 401. Repeated failures per account and per client IP are throttled with a 429 and `Retry-After`.',
+  tag: 'auth',
+  security: 'none',
+  requestSchema: 'LoginRequest',
+  successStatus: 200,
+  responseSchema: 'TokenPair',
+  successDescription: 'A new token pair.',
+  problemStatuses: [...BODY_PROBLEMS, 401, 429, 503],
+  brief: true,
+  async handle({ auth }, body, input) {
+    const pair = await auth.login(
+      { email: body.email, password: body.password },
+      input.clientKey === undefined ? {} : { clientKey: input.clientKey },
+    );
+    return { status: 200, body: tokenPairBody(pair) };
+  },
+});
+
+/** POST /api/refresh/ */
+export const refresh = define({
+  operationId: 'refresh',
+  method: 'POST',
+  path: '/api/refresh/',
+  summary: 'Rotate a refresh token: get a new pair',
+  description:
+    'The refresh token stops working and a new pair is issued, both lifetimes reset. Presenting an already-rotated token again revokes its whole session (reuse detection) and is a 401.',
+  tag: 'auth',
+  security: 'none',
+  requestSchema: 'RefreshRequest',
+  successStatus: 200,
+  responseSchema: 'TokenPair',
+  successDescription: 'A new token pair.',
+  problemStatuses: [...BODY_PROBLEMS, 401, 503],
+  brief: true,
+  async handle({ auth }, body) {
+    return { status: 200, body: tokenPairBody(await auth.refresh(body.refresh_token)) };
+  },
+});
+
+/** POST /api/logout/ */
+export const logout = define({
+  operationId: 'logout',
+  method: 'POST',
+  path: '/api/logout/',
+  summary: 'Log out: revoke a refresh token',
+  description:
+    'Revokes the refresh token. Access tokens already issued stay valid until they expire (they are verified without the database).',
+  tag: 'auth',
+  security: 'none',
+  requestSchema: 'LogoutRequest',
+  successStatus: 200,
+  responseSchema: 'LogoutResponse',
+  successDescription: 'The refresh token was revoked.',
+  problemStatuses: [...BODY_PROBLEMS, 401, 503],
+  brief: true,
+  async handle({ auth }, body) {
+    await auth.logout(body.refresh_token);
+    return { status: 200, body: { success: 'User logged out.' } };
+  },
+});
+
+/** GET /api/me/ */
+export const getMe = define({
+  operationId: 'getMe',
+  method: 'GET',
+  path: '/api/me/',
+  summary: 'Read my profile',
+  description:
+    'The token is verified without the database; the profile is then read, so a change made with PUT shows at once. A token whose user no longer exists or is inactive is a 401.',
+  tag: 'profile',
+  security: 'bearer',
+  requestSchema: undefined,
+  successStatus: 200,
+  responseSchema: 'User',
+  successDescription: 'The profile.',
+  problemStatuses: [401, 503],
+  brief: true,
+  async handle({ auth }, _body, input) {
+    return { status: 200, body: meBody(await currentUser(auth, requireClaims(input))) };
+  },
+});
+
+/** PUT /api/me/ */
+export const putMe = define({
+  operationId: 'updateMe',
+  method: 'PUT',
+  path: '/api/me/',
+  summary: 'Update my profile',
+  description:
+    'A partial update: send `username` and/or `email`. Unknown or read-only fields (`id`, `password`) and an empty body are a 400 naming the field. A duplicate email is a 400 on `email`.',
+  tag: 'profile',
+  security: 'bearer',
+  requestSchema: 'UpdateMeRequest',
+  successStatus: 200,
+  responseSchema: 'User',
+  successDescription: 'The updated profile.',
+  problemStatuses: [...BODY_PROBLEMS, 401, 503],
+  brief: true,
+  async handle({ auth }, body, input) {
+    const claims = requireClaims(input);
+    await currentUser(auth, claims);
+    const patch: { username?: string; email?: string } = {};
+    if (body.username !== undefined) patch.username = body.username;
+    if (body.email !== undefined) patch.email = body.email;
+    return { status: 200, body: meBody(await auth.updateProfile(claims.userId, patch)) };
+  },
+});
+
+/** GET /api/admin/settings/ */
+export const getSettings = define({
+  operationId: 'getSettings',
+  method: 'GET',
+  path: '/api/admin/settings/',
+  summary: 'Read the token lifetimes',
+  description: 'The lifetimes in force, with their defaults, whether each was changed, and the allowed bounds. Staff only.',
+  tag: 'admin',
+  security: 'staff',
+  requestSchema: undefined,
+  successStatus: 200,
+  responseSchema: 'Settings',
+  successDescription: 'The settings.',
+  problemStatuses: [401, 403, 503],
+  brief: false,
+  async handle({ auth }) {
+    return { status: 200, body: settingsBody(await auth.getSettings()) };
+  },
+});
+
+/** PUT /api/admin/settings/ */
+export const putSettings = define({
+  operationId: 'updateSettings',
+  method: 'PUT',
+  path: '/api/admin/settings/',
+  summary: 'Change the token lifetimes',
+  description:
+    'A partial update of `access_token_lifetime` and/or `refresh_token_lifetime` (whole seconds, within `bounds`). A change applies to tokens issued after it and is recorded in the history. Staff only.',
+  tag: 'admin',
+  security: 'staff',
+  requestSchema: 'UpdateSettingsRequest',
+  successStatus: 200,
+  responseSchema: 'Settings',
+  successDescription: 'The settings after the change.',
+  problemStatuses: [...BODY_PROBLEMS, 401, 403, 503],
+  brief: false,
+  async handle({ auth }, body, input) {
+    const claims = requireClaims(input);
+    const patch: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number } = {};
+    if (body.access_token_lifetime !== undefined) patch.accessTokenTtlSeconds = body.access_token_lifetime;
+    if (body.refresh_token_lifetime !== undefined) patch.refreshTokenTtlSeconds = body.refresh_token_lifetime;
+    return { status: 200, body: settingsBody(await auth.updateSettings(patch, { userId: claims.userId })) };
+  },
+});
+
+/** GET /api/admin/settings/history/ */
+export const getSettingsHistory = define({
+  operationId: 'getSettingsHistory',
+  method: 'GET',
+  path: '/api/admin/settings/history/',
+  summary: 'List the changes of the token lifetimes',
+  description: 'Who changed which setting, when, from what to what; newest first. Staff only.',
+  tag: 'admin',
+  security: 'staff',
+  requestSchema: undefined,
+  queryParameters: [
+    {
+      name: 'limit',
+      required: false,
+      description: `How many entries to return (default ${HISTORY_LIMITS.default}).`,
+      schema: { type: 'integer', minimum: 1, maximum: HISTORY_LIMITS.max, default: HISTORY_LIMITS.default },
+    },
+  ],
+  successStatus: 200,
+  responseSchema: 'SettingsHistory',
+  successDescription: 'The history.',
+  problemStatuses: [400, 401, 403, 503],
+  brief: false,
+  async handle({ auth }, _body, input) {
+    const changes = await auth.getSettingsHistory(parseLimit(input.query));
+    const emails = new Map<number, string | null>();
+    for (const id of new Set(changes.flatMap((c) => (c.changedBy === null ? [] : [c.changedBy])))) {
+      try {
+        emails.set(id, (await auth.getProfile(id)).email);
+      } catch (error) {
+        if (!(isTokenAuthError(error) && error.code === 'user_not_found')) throw error;
+        emails.set(id, null);
+      }
+    }
+    const history = changes.map((change) => ({
+      setting: SETTING_NAMES[change.key],
+      old_value: change.oldValue,
+      new_value: change.newValue,
+      changed_at: new Date(change.changedAt).toISOString(),
+      changed_by: change.changedBy === null ? null : { id: change.changedBy, email: emails.get(change.changedBy) ?? null },
+    }));
+    return { status: 200, body: { history } };
+  },
+});
+
+/** GET /healthz */
+export const healthz = define({
+  operationId: 'healthz',
+  method: 'GET',
+  path: '/healthz',
+  summary: 'Health check',
+  description: 'A cheap store round trip: 200 when the store answers, 503 when it does not.',
+  tag: 'service',
+  security: 'none',
+  requestSchema: undefined,
+  successStatus: 200,
+  responseSchema: 'Health',
+  successDescription: 'The server and its store are up.',
+  problemStatuses: [503],
+  brief: false,
+  async handle({ checkHealth }) {
+    try {
+      await checkHealth();
+    } catch (error) {
+      throw new HttpProblem(503, 'store_unavailable', 'The store does not answer.', {
+        headers: { 'Retry-After': '5' },
+        cause: error,
+      });
+    }
+    return { status: 200, body: { status: 'ok' } };
+  },
+});
+
+/** GET /api/openapi.json */
+export const openApi = define({
+  operationId: 'getOpenApiDocument',
+  method: 'GET',
+  path: '/api/openapi.json',
+  summary: 'This API description (OpenAPI 3.1)',
+  description: 'The document the documentation page at /api/docs/ renders.',
+  tag: 'service',
+  security: 'none',
+  requestSchema: undefined,
+  successStatus: 200,
+  responseSchema: 'OpenApiDocument',
+  successDescription: 'The OpenAPI document.',
+  problemStatuses: [],
+  brief: false,
+  async handle({ openApiDocument }) {
+    return { status: 200, body: openApiDocument() };
+  },
+});
+
+/** GET /api/score/ (the @game/score demo) */
+export const score = define({
+  operationId: 'getScore',
+  method: 'GET',
+  path: '/api/score/',
+  summary: 'The score of the demo match at a moment',
+  description:
+    'A demo of `@game/score`: a match generated once from a fixed seed at start-up; the score at `offset` is the score of the last stamp at or before it (binary search, O(log n)).',
+  tag: 'score',
+  security: 'none',
+  requestSchema: undefined,
+  queryParameters: [
+    {
+      name: 'offset',
+      required: true,
+      description: 'The moment of the match (≥ 0).',
+      schema: { type: 'number', minimum: 0 },
+    },
+  ],
+  successStatus: 200,
+  responseSchema: 'Score',
+  successDescription: 'The score at that moment.',
+  problemStatuses: [400],
+  brief: false,
+  async handle({ score: scoreAt }, _body, input) {
+    const offset = parseOffset(input.query);
+    if (!scoreAt) throw new HttpProblem(404, 'not_found', 'The score demo is not mounted.');
+    return { status: 200, body: { offset, ...scoreAt(offset) } };
+  },
+});
+
+/** Every endpoint of the Koa app, in documentation order. */
+export const endpoints: readonly Endpoint[] = [
+  register,
+  login,
+  refresh,
+  logout,
+  getMe,
+  putMe,
+  getSettings,
+  putSettings,
+  getSettingsHistory,
+  score,
+  healthz,
+  openApi,
+];
+
+/** The brief's six endpoints (what the node:http server serves). */
+export const briefEndpoints: readonly Endpoint[] = endpoints.filter((e) => e.brief);
+
+/** The outcome of {@link matchRoute}. */
+export type RouteMatch =
+  | { kind: 'found'; endpoint: Endpoint }
+  | { kind: 'method_not_allowed'; allow: string[] }
+  | { kind: 'not_found' };
+
+/**
+ * Finds the endpoint for a method and path (exact path match; no parameters).
+ *
+ * @param table - The endpoints to search.
+ * @param method - The request method (`HEAD` matches `GET`).
+ * @param path - The request path without its query.
+ * @returns The endpoint, or the allowed methods of a known path, or not found.
+ * @example
+ * ```ts
+ * matchRoute(briefEndpoints, 'DELETE', '/api/me/'); // { kind: 'method_not_allowed', allow: ['GET', 'HEAD', 'PUT', 'OPTIONS'] }
+ * ```
+ */
+export function matchRoute(table: readonly Endpoint[], method: string, path: string): RouteMatch {
+  const atPath = table.filter((e) => e.path === path);
+  if (atPath.length === 0) return { kind: 'not_found' };
+  const wanted = method === 'HEAD' ? 'GET' : method;
+  const endpoint = atPath.find((e) => e.method === wanted);
+  if (endpoint) return { kind: 'found', endpoint };
+  return { kind: 'method_not_allowed', allow: allowedMethods(atPath) };
+}
+
+/**
+ * The `Allow` list of a path's endpoints (GET implies HEAD; OPTIONS is always allowed).
+ *
+ * @param atPath - The endpoints of one path.
+ * @returns The methods, e.g. `['GET', 'HEAD', 'PUT', 'OPTIONS']`.
+ * @example
+ * ```ts
+ * allowedMethods([getMe, putMe]); // ['GET', 'HEAD', 'PUT', 'OPTIONS']
+ * ```
+ */
+export function allowedMethods(atPath: readonly Endpoint[]): string[] {
+  const methods = atPath.flatMap((e) => (e.method === 'GET' ? ['GET', 'HEAD'] : [e.method]));
+  return [...new Set([...methods, 'OPTIONS'])];
+}
+
+/**
+ * The 404 problem for a path, with a hint when only the trailing slash is missing.
+ *
+ * @param table - The known endpoints.
+ * @param path - The request path.
+ * @returns The error to throw.
+ * @example
+ * ```ts
+ * throw notFound(endpoints, '/api/login'); // detail: "… Did you mean /api/login/? …"
+ * ```
+ */
+export function notFound(table: readonly Endpoint[], path: string): HttpProblem {
+  const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  const withSlash = `${path}/`;
+  const hint = table.some((e) => e.path === withSlash)
+    ? ` Did you mean ${withSlash}? API paths end with a slash.`
+    : '';
+  return new HttpProblem(404, 'not_found', `No endpoint at ${shown}.${hint}`);
+}
+
+/**
+ * The 405 problem for a known path requested with another method.
+ *
+ * @param method - The request method.
+ * @param allow - The methods the path allows.
+ * @returns The error to throw (with an `Allow` header).
+ * @example
+ * ```ts
+ * throw methodNotAllowed('DELETE', ['GET', 'HEAD', 'PUT', 'OPTIONS']);
+ * ```
+ */
+export function methodNotAllowed(method: string, allow: readonly string[]): HttpProblem {
+  const shown = /^[A-Z]{1,16}$/.test(method) ? method : 'This method';
+  return new HttpProblem(405, 'method_not_allowed', `${shown} is not allowed here; allowed: ${allow.join(', ')}.`, {
+    headers: { Allow: allow.join(', ') },
+  });
+}

@@ -1,0 +1,33 @@
+/**
+ * JSON request bodies: 415 for other content types, then koa-bodyparser with a small limit.
+ *
+ * @module
+ */
+
+import type { Middleware } from 'koa';
+import bodyParser from 'koa-bodyparser';
+import { assertJsonBody } from '../http/request.js';
+import type { AppState } from './state.js';
+
+/**
+ * Creates the JSON body middleware. Bodies with another content type are a 415;
+ * oversized bodies a 413; malformed JSON (or a JSON scalar) a 400 (both raised by
+ * koa-bodyparser and mapped by the problem handler).
+ *
+ * @param options - `limitBytes`: the largest body accepted.
+ * @returns The middleware; the parsed body is on `ctx.request.body`.
+ * @throws RangeError when `limitBytes` is not a positive integer.
+ * @example
+ * ```ts
+ * router.post('/api/login/', jsonBody({ limitBytes: 16 * 1024 }), handler);
+ * ```
+ */
+export function jsonBody(options: { limitBytes: number }): Middleware<AppState> {
+  const { limitBytes } = options;
+  if (!Number.isInteger(limitBytes) || limitBytes <= 0) throw new RangeError('jsonBody: limitBytes must be a positive integer');
+  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: `${limitBytes}b`, strict: true });
+  return async function jsonBodyMiddleware(ctx, next) {
+    assertJsonBody(ctx.req.headers);
+    await parse(ctx, next);
+  };
+}

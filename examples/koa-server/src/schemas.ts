@@ -1,0 +1,374 @@
+/**
+ * The JSON Schemas (2020-12) of every request and response body. The same objects
+ * validate request bodies at run time (ajv) and are published in the OpenAPI 3.1
+ * document, so the documentation cannot drift from the validation.
+ *
+ * @module
+ */
+
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import formatsPlugin from 'ajv-formats';
+import { SETTINGS_BOUNDS, ValidationError } from 'token-auth';
+import type { FieldProblem } from './http/problem.js';
+
+/** Longest email accepted (RFC 5321 path limit). */
+export const EMAIL_MAX_LENGTH = 254;
+/** Shortest password accepted at registration. */
+export const PASSWORD_MIN_LENGTH = 8;
+/** Longest password accepted (bounds the hashing work; the core's limit too). */
+export const PASSWORD_MAX_LENGTH = 128;
+/** Longest display name accepted. */
+export const USERNAME_MAX_LENGTH = 150;
+
+const email = {
+  type: 'string',
+  format: 'email',
+  maxLength: EMAIL_MAX_LENGTH,
+  description: 'Email address; unique, compared case-insensitively.',
+  examples: ['user@example.com'],
+} as const;
+
+const refreshToken = {
+  type: 'string',
+  maxLength: 128,
+  description: 'The refresh token (a UUID) returned by login or refresh.',
+  examples: ['d952527b-caef-452c-8c93-1100214f82e5'],
+} as const;
+
+const lifetime = (what: string, bounds: { min: number; max: number }, example: number) =>
+  ({
+    type: 'integer',
+    minimum: bounds.min,
+    maximum: bounds.max,
+    description: `${what} lifetime in whole seconds, ${bounds.min} to ${bounds.max}.`,
+    examples: [example],
+  }) as const;
+
+/** Request body schemas, by name (the name is also the OpenAPI component name). */
+export const requestSchemas = {
+  RegisterRequest: {
+    type: 'object',
+    description: 'A new account.',
+    properties: {
+      email,
+      password: {
+        type: 'string',
+        minLength: PASSWORD_MIN_LENGTH,
+        maxLength: PASSWORD_MAX_LENGTH,
+        writeOnly: true,
+        description: `Password, ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.`,
+        examples: ['password'],
+      },
+    },
+    required: ['email', 'password'],
+    additionalProperties: false,
+  },
+  LoginRequest: {
+    type: 'object',
+    description: 'Credentials.',
+    properties: {
+      email: { type: 'string', minLength: 1, maxLength: EMAIL_MAX_LENGTH, examples: ['user@example.com'] },
+      password: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_LENGTH, writeOnly: true, examples: ['password'] },
+    },
+    required: ['email', 'password'],
+    additionalProperties: false,
+  },
+  RefreshRequest: {
+    type: 'object',
+    description: 'The refresh token to rotate.',
+    properties: { refresh_token: refreshToken },
+    required: ['refresh_token'],
+    additionalProperties: false,
+  },
+  LogoutRequest: {
+    type: 'object',
+    description: 'The refresh token to revoke.',
+    properties: { refresh_token: refreshToken },
+    required: ['refresh_token'],
+    additionalProperties: false,
+  },
+  UpdateMeRequest: {
+    type: 'object',
+    description: 'A partial profile: `username` and/or `email`. `id` and `password` are read-only here.',
+    properties: {
+      username: {
+        type: 'string',
+        maxLength: USERNAME_MAX_LENGTH,
+        description: 'Free-text display name; may be empty.',
+        examples: ['John Smith'],
+      },
+      email: { ...email, examples: ['new@example.com'] },
+    },
+    minProperties: 1,
+    additionalProperties: false,
+  },
+  UpdateSettingsRequest: {
+    type: 'object',
+    description: 'A partial change of the token lifetimes.',
+    properties: {
+      access_token_lifetime: lifetime('Access-token', SETTINGS_BOUNDS.accessTokenTtlSeconds, 60),
+      refresh_token_lifetime: lifetime('Refresh-token', SETTINGS_BOUNDS.refreshTokenTtlSeconds, 2_592_000),
+    },
+    minProperties: 1,
+    additionalProperties: false,
+  },
+} as const;
+
+const lifetimes = (type: 'integer' | 'boolean') =>
+  ({
+    type: 'object',
+    properties: { access_token_lifetime: { type }, refresh_token_lifetime: { type } },
+    required: ['access_token_lifetime', 'refresh_token_lifetime'],
+    additionalProperties: false,
+  }) as const;
+
+const bound = {
+  type: 'object',
+  properties: { min: { type: 'integer' }, max: { type: 'integer' } },
+  required: ['min', 'max'],
+  additionalProperties: false,
+} as const;
+
+/** Response body schemas, by name (the name is also the OpenAPI component name). */
+export const responseSchemas = {
+  RegisterResponse: {
+    type: 'object',
+    properties: { id: { type: 'integer', minimum: 1, examples: [1] }, email: { type: 'string', examples: ['user@example.com'] } },
+    required: ['id', 'email'],
+    additionalProperties: false,
+  },
+  TokenPair: {
+    type: 'object',
+    properties: {
+      access_token: { type: 'string', description: 'A JWT (HS256); send it as `Authorization: Bearer <token>`.' },
+      refresh_token: { type: 'string', format: 'uuid', description: 'A UUID; use it once with /api/refresh/.' },
+    },
+    required: ['access_token', 'refresh_token'],
+    additionalProperties: false,
+  },
+  LogoutResponse: {
+    type: 'object',
+    properties: { success: { type: 'string', const: 'User logged out.' } },
+    required: ['success'],
+    additionalProperties: false,
+  },
+  User: {
+    type: 'object',
+    properties: {
+      id: { type: 'integer', minimum: 1, examples: [1] },
+      username: { type: 'string', examples: [''] },
+      email: { type: 'string', examples: ['user@example.com'] },
+    },
+    required: ['id', 'username', 'email'],
+    additionalProperties: false,
+  },
+  Settings: {
+    type: 'object',
+    description: 'The token lifetimes in force (whole seconds), their defaults, whether each was changed, and bounds.',
+    properties: {
+      access_token_lifetime: { type: 'integer', examples: [30] },
+      refresh_token_lifetime: { type: 'integer', examples: [2_592_000] },
+      defaults: lifetimes('integer'),
+      changed: lifetimes('boolean'),
+      bounds: {
+        type: 'object',
+        properties: { access_token_lifetime: bound, refresh_token_lifetime: bound },
+        required: ['access_token_lifetime', 'refresh_token_lifetime'],
+        additionalProperties: false,
+      },
+    },
+    required: ['access_token_lifetime', 'refresh_token_lifetime', 'defaults', 'changed', 'bounds'],
+    additionalProperties: false,
+  },
+  SettingsHistory: {
+    type: 'object',
+    properties: {
+      history: {
+        type: 'array',
+        description: 'Changes, newest first.',
+        items: {
+          type: 'object',
+          properties: {
+            setting: { type: 'string', enum: ['access_token_lifetime', 'refresh_token_lifetime'] },
+            old_value: { type: 'integer' },
+            new_value: { type: 'integer' },
+            changed_at: { type: 'string', format: 'date-time' },
+            changed_by: {
+              oneOf: [
+                {
+                  type: 'object',
+                  properties: { id: { type: 'integer' }, email: { type: ['string', 'null'] } },
+                  required: ['id', 'email'],
+                  additionalProperties: false,
+                },
+                { type: 'null' },
+              ],
+              description: 'Who made the change (`null` for a system change); `email` is `null` for a deleted user.',
+            },
+          },
+          required: ['setting', 'old_value', 'new_value', 'changed_at', 'changed_by'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['history'],
+    additionalProperties: false,
+  },
+  Health: {
+    type: 'object',
+    properties: { status: { type: 'string', const: 'ok' } },
+    required: ['status'],
+    additionalProperties: false,
+  },
+  Score: {
+    type: 'object',
+    description: 'The score of the demo match at a moment.',
+    properties: {
+      offset: { type: 'number' },
+      home: { type: 'integer' },
+      away: { type: 'integer' },
+    },
+    required: ['offset', 'home', 'away'],
+    additionalProperties: false,
+  },
+  OpenApiDocument: {
+    type: 'object',
+    description: 'This OpenAPI 3.1 document.',
+    properties: { openapi: { type: 'string' } },
+    required: ['openapi'],
+  },
+  Problem: {
+    type: 'object',
+    description: 'RFC 9457 problem details.',
+    properties: {
+      type: { type: 'string', description: 'Always `about:blank`.' },
+      title: { type: 'string', description: 'The HTTP status phrase.' },
+      status: { type: 'integer' },
+      detail: { type: 'string' },
+      code: { type: 'string', description: 'Stable machine-readable code, e.g. `validation_failed`.' },
+      errors: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { field: { type: 'string' }, message: { type: 'string' } },
+          required: ['field', 'message'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['type', 'title', 'status', 'detail', 'code'],
+    additionalProperties: false,
+  },
+} as const;
+
+/** The name of a request body schema. */
+export type RequestSchemaName = keyof typeof requestSchemas;
+/** The name of a response body schema. */
+export type ResponseSchemaName = keyof typeof responseSchemas;
+
+/** The TypeScript type of each request body once validated. */
+export interface RequestBodies {
+  /** POST /api/register/ */
+  RegisterRequest: { email: string; password: string };
+  /** POST /api/login/ */
+  LoginRequest: { email: string; password: string };
+  /** POST /api/refresh/ */
+  RefreshRequest: { refresh_token: string };
+  /** POST /api/logout/ */
+  LogoutRequest: { refresh_token: string };
+  /** PUT /api/me/ */
+  UpdateMeRequest: { username?: string; email?: string };
+  /** PUT /api/admin/settings/ */
+  UpdateSettingsRequest: { access_token_lifetime?: number; refresh_token_lifetime?: number };
+}
+
+/** Fields clients may send by mistake that exist but cannot be written through a body. */
+const READ_ONLY_FIELDS: Readonly<Record<string, string>> = {
+  id: 'This field is read-only.',
+  password: 'The password cannot be changed through this endpoint.',
+};
+
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+// ajv-formats is CommonJS: under NodeNext its default import is the module object.
+const addFormats = (formatsPlugin as unknown as { default: typeof formatsPlugin.default }).default;
+addFormats(ajv, ['email', 'uuid', 'date-time']);
+
+const validators = new Map<RequestSchemaName, ValidateFunction>();
+function validatorFor(name: RequestSchemaName): ValidateFunction {
+  const known = validators.get(name);
+  if (known) return known;
+  const validate = ajv.compile(requestSchemas[name]);
+  validators.set(name, validate);
+  return validate;
+}
+
+/**
+ * Validates a request body against its schema.
+ *
+ * A missing body counts as `{}` (so every required field is reported).
+ *
+ * @param name - The schema to validate against.
+ * @param body - The parsed JSON body, or `undefined` when there was none.
+ * @returns The body, typed.
+ * @throws token-auth's `ValidationError` listing one problem per field (missing,
+ *   unknown or read-only fields, wrong types, invalid formats, out-of-range values).
+ * @example
+ * ```ts
+ * const { email, password } = validateRequest('RegisterRequest', ctx.request.body);
+ * ```
+ */
+export function validateRequest<N extends RequestSchemaName>(name: N, body: unknown): RequestBodies[N] {
+  const value = body === undefined ? {} : body;
+  const validate = validatorFor(name);
+  if (validate(value)) return value as RequestBodies[N];
+  throw new ValidationError(fieldProblems(name, validate.errors ?? []));
+}
+
+/** One problem per field, in the order ajv reports them. */
+function fieldProblems(name: RequestSchemaName, errors: readonly ErrorObject[]): FieldProblem[] {
+  const byField = new Map<string, string>();
+  for (const error of errors) {
+    const [field, message] = describe(name, error);
+    if (!byField.has(field)) byField.set(field, message);
+  }
+  return [...byField].map(([field, message]) => ({ field, message }));
+}
+
+function describe(name: RequestSchemaName, error: ErrorObject): [field: string, message: string] {
+  const path = error.instancePath.split('/').slice(1).join('.');
+  const field = path || 'body';
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return [String(params.missingProperty), 'This field is required.'];
+    case 'additionalProperties': {
+      const extra = String(params.additionalProperty);
+      const allowed = Object.keys(requestSchemas[name].properties).join(', ');
+      return [extra, READ_ONLY_FIELDS[extra] ?? `Unknown field; allowed fields: ${allowed}.`];
+    }
+    case 'minProperties':
+      return ['body', `Provide at least one of: ${Object.keys(requestSchemas[name].properties).join(', ')}.`];
+    case 'type':
+      return [field, field === 'body' ? 'The body must be a JSON object.' : `Must be ${article(String(params.type))}.`];
+    case 'format':
+      return [field, params.format === 'email' ? 'Enter a valid email address.' : `Must be a valid ${String(params.format)}.`];
+    case 'minLength':
+      return [
+        field,
+        params.limit === 1 ? 'This field may not be blank.' : `Ensure this field has at least ${String(params.limit)} characters.`,
+      ];
+    case 'maxLength':
+      return [field, `Ensure this field has no more than ${String(params.limit)} characters.`];
+    case 'minimum':
+      return [field, `Ensure this value is greater than or equal to ${String(params.limit)}.`];
+    case 'maximum':
+      return [field, `Ensure this value is less than or equal to ${String(params.limit)}.`];
+    default:
+      return [field, error.message ?? 'Invalid value.'];
+  }
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}

@@ -1,0 +1,141 @@
+/**
+ * Starting and stopping the server from a configuration: open the store, resolve the
+ * secret, ensure the admin user, listen; and the graceful close.
+ *
+ * @module
+ */
+
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createTokenAuth, isTokenAuthError } from 'token-auth';
+import type { TokenAuth, TokenAuthStore } from 'token-auth';
+import { createApp } from './app.js';
+import { ConfigEnvError } from './config.js';
+import type { ServerConfig } from './config.js';
+import { resolveJwtSecret } from './jwt-secret.js';
+import { createScoreDemo } from './score-demo.js';
+import { dataDirOf, openStore } from './store.js';
+
+/** The `iss` claim of this server's access tokens (checked on verification). */
+export const TOKEN_ISSUER = 'koa-server';
+/** The `aud` claim of this server's access tokens (checked on verification). */
+export const TOKEN_AUDIENCE = 'koa-server-api';
+
+/** How long a graceful close waits for in-flight requests before cutting connections, in ms. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/** A running server. */
+export interface RunningServer {
+  /** The HTTP server. */
+  server: Server;
+  /** The token-auth core. */
+  auth: TokenAuth;
+  /** The open store. */
+  store: TokenAuthStore;
+  /** The base URL, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  /**
+   * Stops accepting connections, lets in-flight requests finish (at most
+   * {@link SHUTDOWN_GRACE_MS}), then closes the store.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the server: opens the store, resolves the JWT secret, ensures the admin user,
+ * builds the app and listens.
+ *
+ * @param config - The checked configuration.
+ * @param logger - The root logger.
+ * @returns The running server.
+ * @throws {@link ConfigEnvError} for a configuration the store or the core rejects
+ *   (e.g. an invalid ADMIN_EMAIL); the store's errors when it cannot be opened.
+ * @example
+ * ```ts
+ * const running = await startServer(parseConfig(process.env), logger);
+ * process.once('SIGTERM', () => running.close());
+ * ```
+ */
+export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  const dataDir = dataDirOf(config.databaseUrl);
+  const resolved = resolveJwtSecret({ configured: config.jwtSecret, dataDir });
+  if (resolved.source === 'generated' || resolved.source === 'file') {
+    logger.warn(
+      { secretFile: resolved.file, generated: resolved.source === 'generated' },
+      'JWT_SECRET is not set: using a random secret kept in the secret file beside the database; set JWT_SECRET in production',
+    );
+  } else if (resolved.source === 'ephemeral') {
+    logger.warn('JWT_SECRET is not set: using a random secret for this process only (tokens die with it)');
+  }
+
+  const store = await openStore(config.databaseUrl);
+  try {
+    const auth = createTokenAuth({ store, secret: resolved.secret, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
+    if (config.admin) await ensureAdmin(auth, config.admin, logger);
+
+    const app = createApp({
+      auth,
+      logger,
+      trustProxy: config.trustProxy,
+      checkHealth: async () => {
+        await store.getSettings();
+      },
+      score: createScoreDemo(),
+    });
+    const server = createServer(app.callback());
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolveListen, rejectListen) => {
+      server.once('error', rejectListen);
+      server.listen(config.port, config.host, () => {
+        server.off('error', rejectListen);
+        resolveListen();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host}:${port}`;
+    logger.info({ url, database: config.databaseUrl.split('?')[0] }, 'listening');
+
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      closing ??= (async () => {
+        await closeGracefully(server);
+        await store.close();
+      })();
+      return closing;
+    };
+    return { server, auth, store, url, close };
+  } catch (error) {
+    await Promise.resolve(store.close()).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function ensureAdmin(auth: TokenAuth, admin: { email: string; password: string }, logger: Logger): Promise<void> {
+  try {
+    const user = await auth.ensureUser({ email: admin.email, password: admin.password, isStaff: true });
+    logger.info({ userId: user.id }, 'staff user from ADMIN_EMAIL is ready');
+  } catch (error) {
+    if (isTokenAuthError(error) && error.code === 'validation_failed') {
+      const fields = (error as unknown as { fields: { field: string; message: string }[] }).fields;
+      const field = fields[0]?.field === 'password' ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL';
+      throw new ConfigEnvError(field, fields.map((f) => f.message).join('; '));
+    }
+    throw error;
+  }
+}
+
+/** Stops accepting, closes idle keep-alive connections, waits for in-flight requests. */
+function closeGracefully(server: Server): Promise<void> {
+  return new Promise((resolveClose) => {
+    const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolveClose();
+    });
+    server.closeIdleConnections();
+  });
+}
