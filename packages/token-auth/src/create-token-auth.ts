@@ -6,6 +6,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import type { FieldError } from './errors.js';
 import {
   ConfigError,
   EmailTakenError,
@@ -16,7 +17,6 @@ import {
   UserNotFoundError,
   ValidationError,
 } from './errors.js';
-import type { FieldError } from './errors.js';
 import { guardStore } from './lib/guard-store.js';
 import { integerOption } from './lib/options.js';
 import {
@@ -35,7 +35,14 @@ import type { RefreshTokenRecord, UserPatch, UserRecord } from './stores/port.js
 import { LoginThrottle } from './throttle.js';
 import { AccessTokens } from './tokens/access-token.js';
 import { generateRefreshToken, hashRefreshToken, parseRefreshToken } from './tokens/refresh-token.js';
-import type { LoginContext, PasswordHasher, PublicUser, TokenAuth, TokenAuthOptions, TokenPair } from './types.js';
+import type {
+  LoginContext,
+  PasswordHasher,
+  PublicUser,
+  TokenAuth,
+  TokenAuthOptions,
+  TokenPair,
+} from './types.js';
 
 /**
  * Creates the auth core over a store. Options are checked at once, so a misconfiguration
@@ -60,10 +67,12 @@ import type { LoginContext, PasswordHasher, PublicUser, TokenAuth, TokenAuthOpti
  * ```
  */
 export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
-  if (typeof options !== 'object' || options === null) throw new ConfigError('createTokenAuth needs an options object');
+  if (typeof options !== 'object' || options === null)
+    throw new ConfigError('createTokenAuth needs an options object');
   const store = guardStore(options.store);
   const now = options.now ?? Date.now;
-  if (typeof now !== 'function') throw new ConfigError('`now` must be a function returning epoch milliseconds');
+  if (typeof now !== 'function')
+    throw new ConfigError('`now` must be a function returning epoch milliseconds');
   const hasher = checkHasher(options.passwordHasher);
   const accessTokens = new AccessTokens({
     secret: options.secret,
@@ -79,7 +88,11 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
     defaults: options.defaults,
     cacheTtlMs: integerOption('settingsCacheTtlMs', options.settingsCacheTtlMs, 1000, 0, 86_400_000),
   });
-  if (options.throttle !== undefined && options.throttle !== false && (typeof options.throttle !== 'object' || options.throttle === null)) {
+  if (
+    options.throttle !== undefined &&
+    options.throttle !== false &&
+    (typeof options.throttle !== 'object' || options.throttle === null)
+  ) {
     throw new ConfigError('`throttle` must be an object or false');
   }
   const throttle = options.throttle === false ? undefined : new LoginThrottle(store, now, options.throttle);
@@ -96,7 +109,10 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
   };
 
   /** Issues an access token and a stored refresh token of `familyId` with the lifetimes in force now. */
-  async function issuePair(userId: number, familyId: string): Promise<{ pair: TokenPair; record: RefreshTokenRecord }> {
+  async function issuePair(
+    userId: number,
+    familyId: string,
+  ): Promise<{ pair: TokenPair; record: RefreshTokenRecord }> {
     const lifetimes = await settings.get();
     const nowMs = now();
     const refreshToken = generateRefreshToken();
@@ -109,7 +125,12 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
       rotatedAt: null,
     };
     await store.createRefreshToken(record);
-    const access = await accessTokens.sign({ userId, sessionId: familyId, ttlSeconds: lifetimes.accessTokenTtlSeconds, nowMs });
+    const access = await accessTokens.sign({
+      userId,
+      sessionId: familyId,
+      ttlSeconds: lifetimes.accessTokenTtlSeconds,
+      nowMs,
+    });
     return {
       pair: {
         accessToken: access.token,
@@ -206,7 +227,9 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
           // RFC 9700 section 4.14.2: a rotated token presented again means it leaked; revoke
           // the whole family, the legitimate client's current token included.
           await store.deleteRefreshTokenFamily(result.record.familyId);
-          throw new RefreshTokenReusedError('The refresh token was already used; its session has been revoked');
+          throw new RefreshTokenReusedError(
+            'The refresh token was already used; its session has been revoked',
+          );
         case 'expired':
           throw new InvalidRefreshTokenError('The refresh token has expired');
         default:
@@ -233,7 +256,11 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
     async listSessions(userId) {
       assertUserId(userId);
       const records = await store.listUserRefreshTokens(userId, now());
-      return records.map((record) => ({ sessionId: record.familyId, issuedAt: record.createdAt, expiresAt: record.expiresAt }));
+      return records.map((record) => ({
+        sessionId: record.familyId,
+        issuedAt: record.createdAt,
+        expiresAt: record.expiresAt,
+      }));
     },
 
     verifyAccessToken: (token) => accessTokens.verify(token),
@@ -272,7 +299,8 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
       const flags = isStaff === undefined ? {} : { isStaff };
       for (let attempt = 0; ; attempt++) {
         const existing = await store.getUserByEmailKey(emailKey);
-        if (existing !== undefined) return toPublicUser(await updateExisting(existing.id, { passwordHash, ...flags }));
+        if (existing !== undefined)
+          return toPublicUser(await updateExisting(existing.id, { passwordHash, ...flags }));
         try {
           const createdAt = now();
           const user = await store.createUser({
@@ -313,7 +341,8 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
 
     async requireStaff(userId) {
       const user = Number.isSafeInteger(userId) && userId > 0 ? await store.getUserById(userId) : undefined;
-      if (user === undefined || !user.isActive || !user.isStaff) throw new ForbiddenError('Staff access is required');
+      if (user === undefined || !user.isActive || !user.isStaff)
+        throw new ForbiddenError('Staff access is required');
       return toPublicUser(user);
     },
 
@@ -325,28 +354,39 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
 }
 
 function toPublicUser(user: UserRecord): PublicUser {
-  return { id: user.id, email: user.email, username: user.username, isStaff: user.isStaff, isActive: user.isActive };
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    isStaff: user.isStaff,
+    isActive: user.isActive,
+  };
 }
 
 function checkHasher(hasher: PasswordHasher | undefined): PasswordHasher {
   if (hasher === undefined) return argon2idHasher();
   for (const name of ['hash', 'verify', 'needsRehash'] as const) {
-    if (typeof hasher?.[name] !== 'function') throw new ConfigError(`passwordHasher.${name} must be a function`);
+    if (typeof hasher?.[name] !== 'function')
+      throw new ConfigError(`passwordHasher.${name} must be a function`);
   }
   return hasher;
 }
 
 function optionalString(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(`\`${name}\` must be a non-empty string`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new ConfigError(`\`${name}\` must be a non-empty string`);
   return value;
 }
 
 /** At login the email is only required to be a string: an invalid one matches no account. */
 function checkLoginEmail(value: unknown): ReturnType<typeof checkPresentedPassword> {
-  if (value === undefined || value === null || value === '') return { ok: false, error: { field: 'email', message: 'email is required' } };
-  if (typeof value !== 'string') return { ok: false, error: { field: 'email', message: 'email must be a string' } };
-  if (value.trim().length > 254) return { ok: false, error: { field: 'email', message: 'email must be at most 254 characters' } };
+  if (value === undefined || value === null || value === '')
+    return { ok: false, error: { field: 'email', message: 'email is required' } };
+  if (typeof value !== 'string')
+    return { ok: false, error: { field: 'email', message: 'email must be a string' } };
+  if (value.trim().length > 254)
+    return { ok: false, error: { field: 'email', message: 'email must be at most 254 characters' } };
   return { ok: true, value };
 }
 
@@ -354,12 +394,17 @@ function checkClientKey(context: LoginContext | undefined): string | undefined {
   const clientKey = context?.clientKey;
   if (clientKey === undefined || clientKey === '') return undefined;
   if (typeof clientKey !== 'string' || clientKey.length > 512) {
-    throw new ValidationError([{ field: 'clientKey', message: 'clientKey must be a string of at most 512 characters' }]);
+    throw new ValidationError([
+      { field: 'clientKey', message: 'clientKey must be a string of at most 512 characters' },
+    ]);
   }
   return clientKey;
 }
 
-function checkOptionalBoolean(field: string, value: unknown): { ok: true; value: boolean | undefined } | { ok: false; error: FieldError } {
+function checkOptionalBoolean(
+  field: string,
+  value: unknown,
+): { ok: true; value: boolean | undefined } | { ok: false; error: FieldError } {
   if (value === undefined || typeof value === 'boolean') return { ok: true, value };
   return { ok: false, error: { field, message: `${field} must be a boolean` } };
 }

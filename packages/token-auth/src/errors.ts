@@ -241,10 +241,7 @@ export class StoreError extends TokenAuthError {
 export function isTokenAuthError(value: unknown): value is TokenAuthError {
   if (value instanceof TokenAuthError) return true;
   return (
-    value instanceof Error &&
-    'code' in value &&
-    typeof value.code === 'string' &&
-    KNOWN_CODES.has(value.code)
+    value instanceof Error && 'code' in value && typeof value.code === 'string' && KNOWN_CODES.has(value.code)
   );
 }
 

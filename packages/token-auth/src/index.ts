@@ -15,9 +15,9 @@
 
 export { createTokenAuth } from './create-token-auth.js';
 export * from './errors.js';
-export type * from './types.js';
-export { argon2idHasher, type Argon2idHasherOptions } from './passwords/argon2id-hasher.js';
-export { scryptHasher, type ScryptHasherOptions } from './passwords/scrypt-hasher.js';
+export { type Argon2idHasherOptions, argon2idHasher } from './passwords/argon2id-hasher.js';
+export { type ScryptHasherOptions, scryptHasher } from './passwords/scrypt-hasher.js';
 export { DEFAULT_SETTINGS, SETTINGS_BOUNDS } from './settings.js';
-export { DEFAULT_THROTTLE } from './throttle.js';
 export * from './stores/index.js';
+export { DEFAULT_THROTTLE } from './throttle.js';
+export type * from './types.js';

@@ -4,8 +4,8 @@
  * @module
  */
 
-import { ConfigError, StoreError, ValidationError } from './errors.js';
 import type { FieldError } from './errors.js';
+import { ConfigError, StoreError, ValidationError } from './errors.js';
 import type { SettingsChange, TokenAuthStore } from './stores/port.js';
 import type { SettingBounds, Settings, SettingsView } from './types.js';
 
@@ -92,7 +92,8 @@ export class RuntimeSettings {
       defaults[key] = value;
     }
     for (const key of Object.keys(options.defaults ?? {})) {
-      if (!SETTING_KEYS.includes(key as keyof Settings)) throw new ConfigError(`defaults.${key} is not a setting`);
+      if (!SETTING_KEYS.includes(key as keyof Settings))
+        throw new ConfigError(`defaults.${key} is not a setting`);
     }
     this.#defaults = Object.freeze(defaults);
   }
@@ -164,7 +165,13 @@ export class RuntimeSettings {
     for (const key of SETTING_KEYS) {
       const value = wanted[key];
       if (value === undefined || value === current[key]) continue;
-      changes.push({ key, oldValue: current[key], newValue: value, changedAt: now, changedBy: userId ?? null });
+      changes.push({
+        key,
+        oldValue: current[key],
+        newValue: value,
+        changedAt: now,
+        changedBy: userId ?? null,
+      });
     }
     if (changes.length === 0) return this.#toView(current);
     const values: Partial<Settings> = {};
@@ -185,7 +192,9 @@ export class RuntimeSettings {
    */
   async history(limit: unknown = DEFAULT_HISTORY_LIMIT): Promise<SettingsChange[]> {
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
-      throw new ValidationError([{ field: 'limit', message: `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}` }]);
+      throw new ValidationError([
+        { field: 'limit', message: `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}` },
+      ]);
     }
     return this.#store.listSettingsHistory(limit);
   }
@@ -197,7 +206,8 @@ export class RuntimeSettings {
     for (const key of SETTING_KEYS) {
       const value = stored?.[key];
       if (value === undefined || value === null) continue;
-      if (checkValue(key, value) !== undefined) throw new StoreError(`The stored setting ${key} is out of its bounds`);
+      if (checkValue(key, value) !== undefined)
+        throw new StoreError(`The stored setting ${key} is out of its bounds`);
       values[key] = value;
     }
     if (generation === this.#generation) this.#cached = { values, loadedAt: this.#now() };
@@ -207,7 +217,12 @@ export class RuntimeSettings {
   #toView(values: Settings): SettingsView {
     const changed = {} as Record<keyof Settings, boolean>;
     for (const key of SETTING_KEYS) changed[key] = values[key] !== this.#defaults[key];
-    return { values: { ...values }, defaults: { ...this.#defaults }, changed, bounds: structuredClone(SETTINGS_BOUNDS) };
+    return {
+      values: { ...values },
+      defaults: { ...this.#defaults },
+      changed,
+      bounds: structuredClone(SETTINGS_BOUNDS),
+    };
   }
 }
 

@@ -63,7 +63,13 @@ export class LoginThrottle {
         1,
         1_000_000,
       ),
-      windowSeconds: integerOption('throttle.windowSeconds', options.windowSeconds, DEFAULT_THROTTLE.windowSeconds, 1, 86_400),
+      windowSeconds: integerOption(
+        'throttle.windowSeconds',
+        options.windowSeconds,
+        DEFAULT_THROTTLE.windowSeconds,
+        1,
+        86_400,
+      ),
     };
   }
 

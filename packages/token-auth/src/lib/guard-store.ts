@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ConfigError, StoreError, isTokenAuthError } from '../errors.js';
+import { ConfigError, isTokenAuthError, StoreError } from '../errors.js';
 import type { TokenAuthStore } from '../stores/port.js';
 
 const STORE_METHODS = [
@@ -37,7 +37,8 @@ const STORE_METHODS = [
  * @throws {@link ConfigError} when a method is missing.
  */
 export function guardStore(store: unknown): TokenAuthStore {
-  if (typeof store !== 'object' || store === null) throw new ConfigError('`store` is required: pass a TokenAuthStore');
+  if (typeof store !== 'object' || store === null)
+    throw new ConfigError('`store` is required: pass a TokenAuthStore');
   const guarded: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const name of STORE_METHODS) {
     const method: unknown = (store as Record<string, unknown>)[name];

@@ -17,7 +17,13 @@ import { ConfigError } from '../errors.js';
  * @returns The value or the default.
  * @throws {@link ConfigError} when it is not an integer in range.
  */
-export function integerOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
+export function integerOption(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const result = value ?? fallback;
   if (typeof result !== 'number' || !Number.isInteger(result) || result < min || result > max) {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { ValidationError } from '../errors.js';
 import type { FieldError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 
 /** Longest email accepted (RFC 5321 path limit minus the angle brackets). */
 export const EMAIL_MAX_LENGTH = 254;
@@ -39,7 +39,8 @@ export function checkEmail(value: unknown): Checked<{ email: string; emailKey: s
   if (typeof value !== 'string') return fail('email', 'email must be a string');
   const email = value.trim();
   if (email.length === 0) return fail('email', 'email is required');
-  if (email.length > EMAIL_MAX_LENGTH) return fail('email', `email must be at most ${EMAIL_MAX_LENGTH} characters`);
+  if (email.length > EMAIL_MAX_LENGTH)
+    return fail('email', `email must be at most ${EMAIL_MAX_LENGTH} characters`);
   if (!EMAIL_PATTERN.test(email)) return fail('email', 'email must be a valid email address');
   return { ok: true, value: { email, emailKey: toEmailKey(email) } };
 }
@@ -63,7 +64,8 @@ export function checkNewPassword(value: unknown): Checked<string> {
   if (length < PASSWORD_MIN_LENGTH) {
     return fail('password', `password must be at least ${PASSWORD_MIN_LENGTH} characters`);
   }
-  if (length > PASSWORD_MAX_LENGTH) return fail('password', `password must be at most ${PASSWORD_MAX_LENGTH} characters`);
+  if (length > PASSWORD_MAX_LENGTH)
+    return fail('password', `password must be at most ${PASSWORD_MAX_LENGTH} characters`);
   return { ok: true, value: password };
 }
 
@@ -95,7 +97,8 @@ export function checkUsername(value: unknown): Checked<string> {
   if (codePointLength(username) > USERNAME_MAX_LENGTH) {
     return fail('username', `username must be at most ${USERNAME_MAX_LENGTH} characters`);
   }
-  if (CONTROL_CHARACTERS.test(username)) return fail('username', 'username must not contain control characters');
+  if (CONTROL_CHARACTERS.test(username))
+    return fail('username', 'username must not contain control characters');
   return { ok: true, value: username };
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Algorithm, type Version, hash, parseOptions, verify } from '@node-rs/argon2';
+import { type Algorithm, hash, parseOptions, type Version, verify } from '@node-rs/argon2';
 import { ConfigError } from '../errors.js';
 import { integerOption } from '../lib/options.js';
 import type { PasswordHasher } from '../types.js';
@@ -59,7 +59,8 @@ export function argon2idHasher(options: Argon2idHasherOptions = {}): PasswordHas
   const timeCost = integerOption('timeCost', options.timeCost, 2, 1, 100);
   const parallelism = integerOption('parallelism', options.parallelism, 1, 1, 255);
   const outputLen = integerOption('outputLength', options.outputLength, 32, 16, 128);
-  if (memoryCost < 8 * parallelism) throw new ConfigError('memoryCost must be at least 8 KiB per lane (8 × parallelism)');
+  if (memoryCost < 8 * parallelism)
+    throw new ConfigError('memoryCost must be at least 8 KiB per lane (8 × parallelism)');
   const params = { algorithm: ARGON2ID, version: VERSION_0X13, memoryCost, timeCost, parallelism, outputLen };
 
   return {

@@ -41,7 +41,8 @@ export interface ScryptHasherOptions {
 
 /** Refuse to derive with more memory than this, even for a stored hash that asks for it. */
 const MAX_MEMORY_BYTES = 1024 ** 3;
-const HASH_PATTERN = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,3}),p=(\d{1,3})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{22,})$/;
+const HASH_PATTERN =
+  /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,3}),p=(\d{1,3})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{22,})$/;
 
 interface ScryptParams {
   ln: number;
@@ -74,7 +75,8 @@ export function scryptHasher(options: ScryptHasherOptions = {}): PasswordHasher 
     r: integerOption('blockSize', options.blockSize, 8, 1, 64),
     p: integerOption('parallelization', options.parallelization, 1, 1, 16),
   };
-  if (memoryBytes(params) > MAX_MEMORY_BYTES) throw new ConfigError('cost × blockSize needs more than 1 GiB of memory');
+  if (memoryBytes(params) > MAX_MEMORY_BYTES)
+    throw new ConfigError('cost × blockSize needs more than 1 GiB of memory');
   const keyLength = integerOption('keyLength', options.keyLength, 32, 16, 128);
   const saltLength = integerOption('saltLength', options.saltLength, 16, 8, 64);
 
@@ -115,9 +117,7 @@ function memoryBytes(params: ScryptParams): number {
 function derive(password: string, salt: Buffer, params: ScryptParams, keyLength: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const options = { N: 2 ** params.ln, r: params.r, p: params.p, maxmem: 2 * memoryBytes(params) };
-    scrypt(password, salt, keyLength, options, (error, key) =>
-      error ? reject(error) : resolve(key),
-    );
+    scrypt(password, salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key)));
   });
 }
 
@@ -125,8 +125,13 @@ function parseHash(stored: string): { params: ScryptParams; salt: Buffer; hash: 
   const match = typeof stored === 'string' ? HASH_PATTERN.exec(stored) : null;
   if (match === null) return undefined;
   const params = { ln: Number(match[1]), r: Number(match[2]), p: Number(match[3]) };
-  if (params.ln < 1 || params.r < 1 || params.p < 1 || memoryBytes(params) > MAX_MEMORY_BYTES) return undefined;
-  return { params, salt: Buffer.from(match[4] as string, 'base64'), hash: Buffer.from(match[5] as string, 'base64') };
+  if (params.ln < 1 || params.r < 1 || params.p < 1 || memoryBytes(params) > MAX_MEMORY_BYTES)
+    return undefined;
+  return {
+    params,
+    salt: Buffer.from(match[4] as string, 'base64'),
+    hash: Buffer.from(match[5] as string, 'base64'),
+  };
 }
 
 function toBase64(bytes: Buffer): string {

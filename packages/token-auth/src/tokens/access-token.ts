@@ -8,8 +8,8 @@
  * @module
  */
 
-import { type KeyObject, createSecretKey } from 'node:crypto';
-import { type JWTPayload, type JWTVerifyOptions, SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { type JWTPayload, type JWTVerifyOptions, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
 import { ConfigError, InvalidTokenError, TokenAuthError, TokenExpiredError } from '../errors.js';
 import { LruCache } from '../lib/lru-cache.js';
@@ -114,7 +114,11 @@ export class AccessTokens {
     const iat = Math.floor(input.nowMs / 1000);
     const exp = iat + input.ttlSeconds;
     const jwt = new SignJWT({ sid: input.sessionId })
-      .setProtectedHeader({ alg: this.#signingKey.algorithm, typ: ACCESS_TOKEN_TYPE, kid: this.#signingKey.kid })
+      .setProtectedHeader({
+        alg: this.#signingKey.algorithm,
+        typ: ACCESS_TOKEN_TYPE,
+        kid: this.#signingKey.kid,
+      })
       .setSubject(String(input.userId))
       .setIssuedAt(iat)
       .setExpirationTime(exp)
@@ -222,8 +226,10 @@ function toClaims(payload: JWTPayload): AccessTokenClaims {
   if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub) || !Number.isSafeInteger(Number(sub))) {
     throw new InvalidTokenError('The access token subject is not a user id');
   }
-  if (typeof jti !== 'string' || jti.length === 0) throw new InvalidTokenError('The access token has no token id');
-  if (typeof sid !== 'string' || sid.length === 0) throw new InvalidTokenError('The access token has no session id');
+  if (typeof jti !== 'string' || jti.length === 0)
+    throw new InvalidTokenError('The access token has no token id');
+  if (typeof sid !== 'string' || sid.length === 0)
+    throw new InvalidTokenError('The access token has no session id');
   if (typeof iat !== 'number' || typeof exp !== 'number') {
     throw new InvalidTokenError('The access token has no issue or expiry time');
   }
@@ -233,7 +239,8 @@ function toClaims(payload: JWTPayload): AccessTokenClaims {
 /** Maps a jose failure to a token-auth error whose message names the reason, never the token. */
 function toTokenError(error: unknown): TokenAuthError {
   if (error instanceof TokenAuthError) return error;
-  if (error instanceof joseErrors.JWTExpired) return new TokenExpiredError('The access token has expired', { cause: error });
+  if (error instanceof joseErrors.JWTExpired)
+    return new TokenExpiredError('The access token has expired', { cause: error });
   let reason = 'it is malformed';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) reason = 'its signature does not verify';
   else if (error instanceof joseErrors.JOSEAlgNotAllowed) reason = 'its algorithm is not allowed';

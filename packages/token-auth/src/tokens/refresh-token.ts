@@ -6,7 +6,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { v4 as uuidv4, validate as isUuid } from 'uuid';
+import { validate as isUuid, v4 as uuidv4 } from 'uuid';
 import { ValidationError } from '../errors.js';
 
 /** The input field name reported by validation errors about a refresh token. */
@@ -44,7 +44,9 @@ export function parseRefreshToken(value: unknown): string {
     throw new ValidationError([{ field: REFRESH_TOKEN_FIELD, message: 'refresh_token is required' }]);
   }
   if (typeof value !== 'string' || !isUuid(value)) {
-    throw new ValidationError([{ field: REFRESH_TOKEN_FIELD, message: 'refresh_token must be a UUID string' }]);
+    throw new ValidationError([
+      { field: REFRESH_TOKEN_FIELD, message: 'refresh_token must be a UUID string' },
+    ]);
   }
   return value.toLowerCase();
 }

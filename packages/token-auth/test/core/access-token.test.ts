@@ -4,7 +4,19 @@ import { createTokenAuth } from '../../src/create-token-auth.js';
 import { ConfigError, InvalidTokenError, TokenExpiredError } from '../../src/errors.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import type { JwtKey } from '../../src/types.js';
-import { decodeSegment, EMAIL, fastHasher, loggedIn, manualClock, PASSWORD, recordingStore, SECRET, setup, T0 } from './fixtures.js';
+import {
+  decodeSegment,
+  EMAIL,
+  fastHasher,
+  loggedIn,
+  manualClock,
+  PASSWORD,
+  recordingStore,
+  rejectionOf,
+  SECRET,
+  setup,
+  T0,
+} from './fixtures.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const secretBytes = new TextEncoder().encode(SECRET);
@@ -13,7 +25,7 @@ const secretBytes = new TextEncoder().encode(SECRET);
 function handSigned(
   header: Record<string, unknown>,
   claims: Record<string, unknown> = { sub: '1', sid: 's', jti: 'j' },
-  key: Uint8Array | CryptoKey = secretBytes,
+  key: Uint8Array = secretBytes,
 ) {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'default', ...header } as { alg: string })
@@ -59,23 +71,26 @@ describe('access tokens', () => {
     expect(decodeSegment(second.accessToken, 1).jti).not.toBe(decodeSegment(pair.accessToken, 1).jti);
   });
 
-  it.each([0, 1000])('are verified without a single store call (cache size %i)', async (verifiedTokenCacheSize) => {
-    const recorded = recordingStore(new MemoryStore());
-    const clock = manualClock();
-    const auth = createTokenAuth({
-      store: recorded.store,
-      secret: SECRET,
-      now: clock.now,
-      passwordHasher: fastHasher(),
-      verifiedTokenCacheSize,
-    });
-    const { pair } = await loggedIn(auth);
-    recorded.calls.length = 0;
-    await auth.verifyAccessToken(pair.accessToken);
-    await auth.verifyAccessToken(pair.accessToken);
-    await expect(auth.verifyAccessToken(`${pair.accessToken}x`)).rejects.toThrow(InvalidTokenError);
-    expect(recorded.calls).toEqual([]);
-  });
+  it.each([0, 1000])(
+    'are verified without a single store call (cache size %i)',
+    async (verifiedTokenCacheSize) => {
+      const recorded = recordingStore(new MemoryStore());
+      const clock = manualClock();
+      const auth = createTokenAuth({
+        store: recorded.store,
+        secret: SECRET,
+        now: clock.now,
+        passwordHasher: fastHasher(),
+        verifiedTokenCacheSize,
+      });
+      const { pair } = await loggedIn(auth);
+      recorded.calls.length = 0;
+      await auth.verifyAccessToken(pair.accessToken);
+      await auth.verifyAccessToken(pair.accessToken);
+      await expect(auth.verifyAccessToken(`${pair.accessToken}x`)).rejects.toThrow(InvalidTokenError);
+      expect(recorded.calls).toEqual([]);
+    },
+  );
 
   it('stay valid until the last millisecond before exp and expire at exp', async () => {
     const { auth, clock } = setup({ verifiedTokenCacheSize: 0 });
@@ -91,7 +106,7 @@ describe('access tokens', () => {
     const { pair } = await loggedIn(auth);
     await auth.verifyAccessToken(pair.accessToken);
     clock.advance(30_000);
-    const error = await auth.verifyAccessToken(pair.accessToken).catch((caught: unknown) => caught);
+    const error = await rejectionOf<Error>(auth.verifyAccessToken(pair.accessToken));
     expect(error).toBeInstanceOf(TokenExpiredError);
   });
 
@@ -110,8 +125,10 @@ describe('access tokens', () => {
     const { auth } = setup();
     const { pair } = await loggedIn(auth);
     const [header, , signature] = pair.accessToken.split('.');
-    const forgedPayload = Buffer.from(JSON.stringify({ ...decodeSegment(pair.accessToken, 1), sub: '2' })).toString('base64url');
-    const error = await auth.verifyAccessToken(`${header}.${forgedPayload}.${signature}`).catch((caught: unknown) => caught);
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ ...decodeSegment(pair.accessToken, 1), sub: '2' }),
+    ).toString('base64url');
+    const error = await rejectionOf<Error>(auth.verifyAccessToken(`${header}.${forgedPayload}.${signature}`));
     expect(error).toBeInstanceOf(InvalidTokenError);
     expect(error).not.toBeInstanceOf(TokenExpiredError);
     expect((error as Error).message).toMatch(/signature does not verify/);
@@ -173,12 +190,16 @@ describe('access tokens', () => {
 
   it('with the media-type form application/at+jwt are accepted (RFC 9068)', async () => {
     const { auth } = setup();
-    await expect(auth.verifyAccessToken(await handSigned({ typ: 'application/at+jwt' }))).resolves.toMatchObject({ userId: 1 });
+    await expect(
+      auth.verifyAccessToken(await handSigned({ typ: 'application/at+jwt' })),
+    ).resolves.toMatchObject({ userId: 1 });
   });
 
   it('naming an unknown key id are rejected', async () => {
     const { auth } = setup();
-    await expect(auth.verifyAccessToken(await handSigned({ kid: 'retired' }))).rejects.toThrow(/unknown key id/);
+    await expect(auth.verifyAccessToken(await handSigned({ kid: 'retired' }))).rejects.toThrow(
+      /unknown key id/,
+    );
   });
 
   it('naming no key id are rejected', async () => {
@@ -209,8 +230,8 @@ describe('access tokens', () => {
     const { auth, clock } = setup();
     const { pair } = await loggedIn(auth);
     clock.advance(60_000);
-    const expired = await auth.verifyAccessToken(pair.accessToken).catch((caught: Error) => caught);
-    const forged = await auth.verifyAccessToken(`${pair.accessToken}A`).catch((caught: Error) => caught);
+    const expired = await rejectionOf<Error>(auth.verifyAccessToken(pair.accessToken));
+    const forged = await rejectionOf<Error>(auth.verifyAccessToken(`${pair.accessToken}A`));
     for (const error of [expired, forged]) {
       expect(error.message).not.toContain(pair.accessToken.split('.')[2]);
       expect(error.message).not.toContain(pair.accessToken.split('.')[1]);
@@ -224,19 +245,28 @@ describe('access tokens with an issuer and an audience', () => {
   it('carry iss and aud', async () => {
     const { auth } = configured();
     const { pair } = await loggedIn(auth);
-    expect(decodeSegment(pair.accessToken, 1)).toMatchObject({ iss: 'https://auth.example.com', aud: 'game-api' });
+    expect(decodeSegment(pair.accessToken, 1)).toMatchObject({
+      iss: 'https://auth.example.com',
+      aud: 'game-api',
+    });
     await expect(auth.verifyAccessToken(pair.accessToken)).resolves.toMatchObject({ userId: 1 });
   });
 
   it('are rejected when iss is wrong', async () => {
     const { auth } = configured();
-    const token = await handSigned({}, { sub: '1', sid: 's', jti: 'j', iss: 'https://evil.example.com', aud: 'game-api' });
+    const token = await handSigned(
+      {},
+      { sub: '1', sid: 's', jti: 'j', iss: 'https://evil.example.com', aud: 'game-api' },
+    );
     await expect(auth.verifyAccessToken(token)).rejects.toThrow(/"iss" check failed/);
   });
 
   it('are rejected when aud is wrong', async () => {
     const { auth } = configured();
-    const token = await handSigned({}, { sub: '1', sid: 's', jti: 'j', iss: 'https://auth.example.com', aud: 'other-api' });
+    const token = await handSigned(
+      {},
+      { sub: '1', sid: 's', jti: 'j', iss: 'https://auth.example.com', aud: 'other-api' },
+    );
     await expect(auth.verifyAccessToken(token)).rejects.toThrow(/"aud" check failed/);
   });
 
@@ -305,7 +335,9 @@ describe('access-token key configuration', () => {
   });
 
   it('refuses both secret and keys', () => {
-    expect(() => createTokenAuth({ store, secret: SECRET, keys: [{ kid: 'k', secret: SECRET }] })).toThrow(/either `secret` or `keys`/);
+    expect(() => createTokenAuth({ store, secret: SECRET, keys: [{ kid: 'k', secret: SECRET }] })).toThrow(
+      /either `secret` or `keys`/,
+    );
   });
 
   it('refuses no key at all', () => {
@@ -317,9 +349,15 @@ describe('access-token key configuration', () => {
   });
 
   it('refuses two keys with one kid', () => {
-    expect(() => createTokenAuth({ store, keys: [{ kid: 'k', secret: SECRET }, { kid: 'k', secret: SECRET }] })).toThrow(
-      /keys\[1\]\.kid repeats/,
-    );
+    expect(() =>
+      createTokenAuth({
+        store,
+        keys: [
+          { kid: 'k', secret: SECRET },
+          { kid: 'k', secret: SECRET },
+        ],
+      }),
+    ).toThrow(/keys\[1\]\.kid repeats/);
   });
 
   it('refuses a key without a kid', () => {
@@ -327,6 +365,8 @@ describe('access-token key configuration', () => {
   });
 
   it('refuses a secret that is neither a string nor bytes', () => {
-    expect(() => createTokenAuth({ store, secret: 42 as unknown as string })).toThrow(/secret must be a string or a Uint8Array/);
+    expect(() => createTokenAuth({ store, secret: 42 as unknown as string })).toThrow(
+      /secret must be a string or a Uint8Array/,
+    );
   });
 });

@@ -82,7 +82,13 @@ export interface Setup {
 export function setup(overrides: Partial<TokenAuthOptions> = {}): Setup {
   const clock = manualClock();
   const store = new MemoryStore();
-  const auth = createTokenAuth({ store, secret: SECRET, now: clock.now, passwordHasher: fastHasher(), ...overrides });
+  const auth = createTokenAuth({
+    store,
+    secret: SECRET,
+    now: clock.now,
+    passwordHasher: fastHasher(),
+    ...overrides,
+  });
   return { auth, store, clock };
 }
 
@@ -96,4 +102,14 @@ export async function loggedIn(auth: TokenAuth, email = EMAIL, password = PASSWO
 /** The decoded JSON of a JWT segment (0: header, 1: payload). */
 export function decodeSegment(token: string, index: 0 | 1): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[index] ?? '', 'base64url').toString('utf8'));
+}
+
+/** The error `promise` rejects with; fails the test when it resolves. */
+export async function rejectionOf<E = Error>(promise: Promise<unknown>): Promise<E> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as E;
+  }
+  throw new Error('Expected the promise to reject, but it resolved');
 }

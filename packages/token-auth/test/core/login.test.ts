@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { createTokenAuth } from '../../src/create-token-auth.js';
-import { InvalidCredentialsError, ValidationError } from '../../src/errors.js';
+import { InvalidCredentialsError, type ValidationError } from '../../src/errors.js';
 import { MemoryStore } from '../../src/stores/memory.js';
-import { countingHasher, decodeSegment, EMAIL, fastHasher, manualClock, PASSWORD, SECRET, setup } from './fixtures.js';
+import {
+  countingHasher,
+  decodeSegment,
+  EMAIL,
+  fastHasher,
+  manualClock,
+  PASSWORD,
+  rejectionOf,
+  SECRET,
+  setup,
+} from './fixtures.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -18,7 +28,9 @@ describe('login', () => {
   it('finds the account whatever the case and surrounding spaces of the email', async () => {
     const { auth } = setup();
     await auth.register({ email: EMAIL, password: PASSWORD });
-    await expect(auth.login({ email: '  USER@Example.com ', password: PASSWORD })).resolves.toHaveProperty('accessToken');
+    await expect(auth.login({ email: '  USER@Example.com ', password: PASSWORD })).resolves.toHaveProperty(
+      'accessToken',
+    );
   });
 
   it('opens a new session each time', async () => {
@@ -32,14 +44,18 @@ describe('login', () => {
   it('refuses a wrong password with InvalidCredentialsError', async () => {
     const { auth } = setup();
     await auth.register({ email: EMAIL, password: PASSWORD });
-    await expect(auth.login({ email: EMAIL, password: 'wrong password' })).rejects.toThrow(InvalidCredentialsError);
+    await expect(auth.login({ email: EMAIL, password: 'wrong password' })).rejects.toThrow(
+      InvalidCredentialsError,
+    );
   });
 
   it('refuses an unknown email with the same error and message as a wrong password', async () => {
     const { auth } = setup();
     await auth.register({ email: EMAIL, password: PASSWORD });
-    const wrongPassword = await auth.login({ email: EMAIL, password: 'wrong password' }).catch((error: Error) => error);
-    const unknownEmail = await auth.login({ email: 'nobody@example.com', password: PASSWORD }).catch((error: Error) => error);
+    const wrongPassword = await rejectionOf<Error>(auth.login({ email: EMAIL, password: 'wrong password' }));
+    const unknownEmail = await rejectionOf<Error>(
+      auth.login({ email: 'nobody@example.com', password: PASSWORD }),
+    );
     expect(unknownEmail).toBeInstanceOf(InvalidCredentialsError);
     expect(unknownEmail.message).toBe(wrongPassword.message);
   });
@@ -47,8 +63,8 @@ describe('login', () => {
   it('verifies a password even for an unknown email, against one dummy hash made once', async () => {
     const hasher = countingHasher();
     const { auth } = setup({ passwordHasher: hasher });
-    await auth.login({ email: 'nobody@example.com', password: PASSWORD }).catch(() => undefined);
-    await auth.login({ email: 'nobody-else@example.com', password: PASSWORD }).catch(() => undefined);
+    await rejectionOf(auth.login({ email: 'nobody@example.com', password: PASSWORD }));
+    await rejectionOf(auth.login({ email: 'nobody-else@example.com', password: PASSWORD }));
     expect(hasher.calls).toEqual({ hash: 1, verify: 2 });
   });
 
@@ -56,32 +72,36 @@ describe('login', () => {
     const { auth } = setup();
     const user = await auth.register({ email: EMAIL, password: PASSWORD });
     await auth.setUserFlags(user.id, { isActive: false });
-    await expect(auth.login({ email: EMAIL, password: PASSWORD })).rejects.toThrow('The email or password is incorrect');
+    await expect(auth.login({ email: EMAIL, password: PASSWORD })).rejects.toThrow(
+      'The email or password is incorrect',
+    );
   });
 
   it('names every missing field', async () => {
     const { auth } = setup();
-    const error = await auth.login({ email: '', password: undefined }).catch((caught: ValidationError) => caught);
+    const error = await rejectionOf<ValidationError>(auth.login({ email: '', password: undefined }));
     expect(error.fields.map((field) => field.field)).toEqual(['email', 'password']);
   });
 
   it('refuses a password longer than 128 characters before hashing it', async () => {
     const hasher = countingHasher();
     const { auth } = setup({ passwordHasher: hasher });
-    const error = await auth.login({ email: EMAIL, password: 'a'.repeat(129) }).catch((caught: ValidationError) => caught);
+    const error = await rejectionOf<ValidationError>(auth.login({ email: EMAIL, password: 'a'.repeat(129) }));
     expect(error.fields).toEqual([{ field: 'password', message: expect.stringContaining('at most 128') }]);
     expect(hasher.calls.verify).toBe(0);
   });
 
   it('treats a malformed email as an unknown account', async () => {
     const { auth } = setup();
-    await expect(auth.login({ email: 'not an email', password: PASSWORD })).rejects.toThrow(InvalidCredentialsError);
+    await expect(auth.login({ email: 'not an email', password: PASSWORD })).rejects.toThrow(
+      InvalidCredentialsError,
+    );
   });
 
   it('never puts the password in an error message', async () => {
     const { auth } = setup();
     await auth.register({ email: EMAIL, password: PASSWORD });
-    const error = await auth.login({ email: EMAIL, password: 'my-secret-guess' }).catch((caught: Error) => caught);
+    const error = await rejectionOf<Error>(auth.login({ email: EMAIL, password: 'my-secret-guess' }));
     expect(error.message).not.toContain('my-secret-guess');
   });
 });
@@ -111,7 +131,7 @@ describe('login with outdated hash parameters', () => {
     const { store, before, after } = instances();
     const user = await before.register({ email: EMAIL, password: PASSWORD });
     const hash = store.getUserById(user.id)?.passwordHash;
-    await after.login({ email: EMAIL, password: 'wrong password' }).catch(() => undefined);
+    await rejectionOf(after.login({ email: EMAIL, password: 'wrong password' }));
     expect(store.getUserById(user.id)?.passwordHash).toBe(hash);
   });
 

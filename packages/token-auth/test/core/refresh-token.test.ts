@@ -3,7 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { createTokenAuth } from '../../src/create-token-auth.js';
 import { InvalidRefreshTokenError, RefreshTokenReusedError, ValidationError } from '../../src/errors.js';
 import { MemoryStore } from '../../src/stores/memory.js';
-import { decodeSegment, EMAIL, fastHasher, loggedIn, manualClock, PASSWORD, SECRET, setup, T0 } from './fixtures.js';
+import {
+  decodeSegment,
+  EMAIL,
+  fastHasher,
+  loggedIn,
+  manualClock,
+  PASSWORD,
+  rejectionOf,
+  SECRET,
+  setup,
+  T0,
+} from './fixtures.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const THIRTY_DAYS_MS = 2_592_000_000;
@@ -67,13 +78,17 @@ describe('refresh', () => {
     const { pair } = await loggedIn(auth);
     await auth.updateSettings({ refreshTokenTtlSeconds: 60 }, { userId: null });
     clock.advance(3600_000);
-    await expect(auth.refresh(pair.refreshToken)).resolves.toMatchObject({ refreshTokenExpiresAt: T0 / 1000 + 3600 + 60 });
+    await expect(auth.refresh(pair.refreshToken)).resolves.toMatchObject({
+      refreshTokenExpiresAt: T0 / 1000 + 3600 + 60,
+    });
   });
 
   it('accepts the token in upper case, as the same UUID', async () => {
     const { auth } = setup();
     const { pair } = await loggedIn(auth);
-    await expect(auth.refresh(pair.refreshToken.toUpperCase())).resolves.toMatchObject({ refreshToken: expect.any(String) });
+    await expect(auth.refresh(pair.refreshToken.toUpperCase())).resolves.toMatchObject({
+      refreshToken: expect.any(String),
+    });
   });
 
   it('refuses an expired token, from its expiry millisecond on', async () => {
@@ -93,7 +108,7 @@ describe('refresh', () => {
   it('refuses a well-formed token that was never issued', async () => {
     const { auth } = setup();
     await loggedIn(auth);
-    const error = await auth.refresh('7b0c1d5e-8f2a-4b3c-9d4e-5f6a7b8c9d0e').catch((caught: unknown) => caught);
+    const error = await rejectionOf<Error>(auth.refresh('7b0c1d5e-8f2a-4b3c-9d4e-5f6a7b8c9d0e'));
     expect(error).toBeInstanceOf(InvalidRefreshTokenError);
     expect(error).not.toBeInstanceOf(RefreshTokenReusedError);
   });
@@ -105,7 +120,7 @@ describe('refresh', () => {
     ['an empty string', ''],
   ])('refuses a token that is %s with a validation error on refresh_token', async (_name, token) => {
     const { auth } = setup();
-    const error = await auth.refresh(token).catch((caught: unknown) => caught);
+    const error = await rejectionOf<Error>(auth.refresh(token));
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).fields.map((field) => field.field)).toEqual(['refresh_token']);
   });
@@ -141,7 +156,7 @@ describe('refresh-token reuse', () => {
     const second = await auth.refresh(pair.refreshToken);
     const third = await auth.refresh(second.refreshToken);
     await expect(auth.refresh(pair.refreshToken)).rejects.toThrow(RefreshTokenReusedError);
-    const error = await auth.refresh(third.refreshToken).catch((caught: unknown) => caught);
+    const error = await rejectionOf<Error>(auth.refresh(third.refreshToken));
     expect(error).toBeInstanceOf(InvalidRefreshTokenError);
     expect(error).not.toBeInstanceOf(RefreshTokenReusedError);
   });
@@ -158,9 +173,13 @@ describe('refresh-token reuse', () => {
   it('lets exactly one of 50 concurrent refreshes with one token succeed', async () => {
     const { auth } = setup();
     const { pair } = await loggedIn(auth);
-    const results = await Promise.allSettled(Array.from({ length: 50 }, () => auth.refresh(pair.refreshToken)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, () => auth.refresh(pair.refreshToken)),
+    );
     const fulfilled = results.filter((result) => result.status === 'fulfilled');
-    const rejected = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+    const rejected = results.filter(
+      (result): result is PromiseRejectedResult => result.status === 'rejected',
+    );
     expect(fulfilled).toHaveLength(1);
     expect(rejected).toHaveLength(49);
     for (const result of rejected) expect(result.reason).toBeInstanceOf(RefreshTokenReusedError);
@@ -169,7 +188,9 @@ describe('refresh-token reuse', () => {
   it('after a concurrent race, leaves the winner revoked with the rest of its family', async () => {
     const { auth, store } = setup();
     const { user, pair } = await loggedIn(auth);
-    const results = await Promise.allSettled(Array.from({ length: 50 }, () => auth.refresh(pair.refreshToken)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, () => auth.refresh(pair.refreshToken)),
+    );
     const winner = results.find((result) => result.status === 'fulfilled');
     expect(winner?.status).toBe('fulfilled');
     if (winner?.status !== 'fulfilled') return;
@@ -204,7 +225,12 @@ describe('a refresh racing a revocation', () => {
 
   it('does not leave its new token alive when the user logged out everywhere in between', async () => {
     const racing = racingStore((store) => store.deleteUserRefreshTokens(1));
-    const auth = createTokenAuth({ store: racing.store, secret: SECRET, now: manualClock().now, passwordHasher: fastHasher() });
+    const auth = createTokenAuth({
+      store: racing.store,
+      secret: SECRET,
+      now: manualClock().now,
+      passwordHasher: fastHasher(),
+    });
     const { pair } = await loggedIn(auth);
     racing.arm();
     const next = await auth.refresh(pair.refreshToken);
@@ -214,7 +240,12 @@ describe('a refresh racing a revocation', () => {
 
   it('keeps its new token when nothing was revoked in between', async () => {
     const racing = racingStore(() => {});
-    const auth = createTokenAuth({ store: racing.store, secret: SECRET, now: manualClock().now, passwordHasher: fastHasher() });
+    const auth = createTokenAuth({
+      store: racing.store,
+      secret: SECRET,
+      now: manualClock().now,
+      passwordHasher: fastHasher(),
+    });
     const { pair } = await loggedIn(auth);
     racing.arm();
     const next = await auth.refresh(pair.refreshToken);
@@ -297,7 +328,11 @@ describe('listSessions', () => {
     const second = await auth.login({ email: EMAIL, password: PASSWORD });
     expect(await auth.listSessions(user.id)).toEqual([
       { sessionId: decodeSegment(pair.accessToken, 1).sid, issuedAt: T0, expiresAt: T0 + THIRTY_DAYS_MS },
-      { sessionId: decodeSegment(second.accessToken, 1).sid, issuedAt: T0 + 1000, expiresAt: T0 + 1000 + THIRTY_DAYS_MS },
+      {
+        sessionId: decodeSegment(second.accessToken, 1).sid,
+        issuedAt: T0 + 1000,
+        expiresAt: T0 + 1000 + THIRTY_DAYS_MS,
+      },
     ]);
   });
 
@@ -307,7 +342,11 @@ describe('listSessions', () => {
     clock.advance(5000);
     await auth.refresh(pair.refreshToken);
     expect(await auth.listSessions(user.id)).toEqual([
-      { sessionId: decodeSegment(pair.accessToken, 1).sid, issuedAt: T0 + 5000, expiresAt: T0 + 5000 + THIRTY_DAYS_MS },
+      {
+        sessionId: decodeSegment(pair.accessToken, 1).sid,
+        issuedAt: T0 + 5000,
+        expiresAt: T0 + 5000 + THIRTY_DAYS_MS,
+      },
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EmailTakenError, ForbiddenError, UserNotFoundError, ValidationError } from '../../src/errors.js';
-import { EMAIL, loggedIn, PASSWORD, setup, T0 } from './fixtures.js';
+import { EMAIL, loggedIn, PASSWORD, rejectionOf, setup, T0 } from './fixtures.js';
 
 /** The fields named by the ValidationError that `promise` rejects with. */
 async function failingFields(promise: Promise<unknown>): Promise<string[]> {
@@ -33,7 +33,9 @@ describe('register', () => {
 
   it('keeps the email as given, trimmed, and its case', async () => {
     const { auth } = setup();
-    await expect(auth.register({ email: '  John.Smith@Example.com ', password: PASSWORD })).resolves.toMatchObject({
+    await expect(
+      auth.register({ email: '  John.Smith@Example.com ', password: PASSWORD }),
+    ).resolves.toMatchObject({
       email: 'John.Smith@Example.com',
     });
   });
@@ -54,7 +56,9 @@ describe('register', () => {
 
   it('accepts a username and trims it', async () => {
     const { auth } = setup();
-    await expect(auth.register({ email: EMAIL, password: PASSWORD, username: '  John Smith ' })).resolves.toMatchObject({
+    await expect(
+      auth.register({ email: EMAIL, password: PASSWORD, username: '  John Smith ' }),
+    ).resolves.toMatchObject({
       username: 'John Smith',
     });
   });
@@ -68,13 +72,17 @@ describe('register', () => {
   it('refuses an email already registered in another case', async () => {
     const { auth } = setup();
     await auth.register({ email: EMAIL, password: PASSWORD });
-    await expect(auth.register({ email: 'USER@Example.COM', password: PASSWORD })).rejects.toThrow(EmailTakenError);
+    await expect(auth.register({ email: 'USER@Example.COM', password: PASSWORD })).rejects.toThrow(
+      EmailTakenError,
+    );
   });
 
   it('lets exactly one of concurrent registrations of one email succeed', async () => {
     const { auth } = setup();
     const emails = Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? EMAIL : EMAIL.toUpperCase()));
-    const results = await Promise.allSettled(emails.map((email) => auth.register({ email, password: PASSWORD })));
+    const results = await Promise.allSettled(
+      emails.map((email) => auth.register({ email, password: PASSWORD })),
+    );
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
     for (const result of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
       expect(result.reason).toBeInstanceOf(EmailTakenError);
@@ -83,7 +91,10 @@ describe('register', () => {
 
   it('names every missing field at once', async () => {
     const { auth } = setup();
-    expect(await failingFields(auth.register({ email: undefined, password: undefined }))).toEqual(['email', 'password']);
+    expect(await failingFields(auth.register({ email: undefined, password: undefined }))).toEqual([
+      'email',
+      'password',
+    ]);
   });
 
   it.each([
@@ -113,7 +124,7 @@ describe('register', () => {
     ['that is not a string', 12345678, 'must be a string'],
   ])('refuses a password %s', async (_name, password, message) => {
     const { auth } = setup();
-    const error = await auth.register({ email: EMAIL, password }).catch((caught: ValidationError) => caught);
+    const error = await rejectionOf<ValidationError>(auth.register({ email: EMAIL, password }));
     expect(error.fields).toEqual([{ field: 'password', message: expect.stringContaining(message) }]);
   });
 
@@ -131,7 +142,9 @@ describe('register', () => {
   it('treats canonically equivalent passwords as the same (NFKC)', async () => {
     const { auth } = setup();
     await auth.register({ email: EMAIL, password: 'caf\u00e9-au-lait' });
-    await expect(auth.login({ email: EMAIL, password: 'cafe\u0301-au-lait' })).resolves.toHaveProperty('accessToken');
+    await expect(auth.login({ email: EMAIL, password: 'cafe\u0301-au-lait' })).resolves.toHaveProperty(
+      'accessToken',
+    );
   });
 
   it.each([
@@ -140,7 +153,9 @@ describe('register', () => {
     ['that is not a string', 42],
   ])('refuses a username %s', async (_name, username) => {
     const { auth } = setup();
-    expect(await failingFields(auth.register({ email: EMAIL, password: PASSWORD, username }))).toEqual(['username']);
+    expect(await failingFields(auth.register({ email: EMAIL, password: PASSWORD, username }))).toEqual([
+      'username',
+    ]);
   });
 
   it('refuses an input that is not an object', async () => {
@@ -182,35 +197,49 @@ describe('updateProfile', () => {
   it('changes the email, which then logs in while the old one does not', async () => {
     const { auth } = setup();
     const user = await auth.register({ email: EMAIL, password: PASSWORD });
-    await expect(auth.updateProfile(user.id, { email: 'new@example.com' })).resolves.toMatchObject({ email: 'new@example.com' });
-    await expect(auth.login({ email: 'new@example.com', password: PASSWORD })).resolves.toHaveProperty('accessToken');
+    await expect(auth.updateProfile(user.id, { email: 'new@example.com' })).resolves.toMatchObject({
+      email: 'new@example.com',
+    });
+    await expect(auth.login({ email: 'new@example.com', password: PASSWORD })).resolves.toHaveProperty(
+      'accessToken',
+    );
     await expect(auth.login({ email: EMAIL, password: PASSWORD })).rejects.toThrow(/incorrect/);
   });
 
   it('changes the case of the own email', async () => {
     const { auth } = setup();
     const user = await auth.register({ email: EMAIL, password: PASSWORD });
-    await expect(auth.updateProfile(user.id, { email: 'User@Example.com' })).resolves.toMatchObject({ email: 'User@Example.com' });
+    await expect(auth.updateProfile(user.id, { email: 'User@Example.com' })).resolves.toMatchObject({
+      email: 'User@Example.com',
+    });
   });
 
   it('refuses an email registered by another user', async () => {
     const { auth } = setup();
     const user = await auth.register({ email: EMAIL, password: PASSWORD });
     await auth.register({ email: 'taken@example.com', password: PASSWORD });
-    await expect(auth.updateProfile(user.id, { email: 'TAKEN@example.com' })).rejects.toThrow(EmailTakenError);
+    await expect(auth.updateProfile(user.id, { email: 'TAKEN@example.com' })).rejects.toThrow(
+      EmailTakenError,
+    );
   });
 
   it('names every invalid field', async () => {
     const { auth } = setup();
     const user = await auth.register({ email: EMAIL, password: PASSWORD });
-    expect(await failingFields(auth.updateProfile(user.id, { email: 'nope', username: 7 }))).toEqual(['email', 'username']);
+    expect(await failingFields(auth.updateProfile(user.id, { email: 'nope', username: 7 }))).toEqual([
+      'email',
+      'username',
+    ]);
   });
 
   it('never applies staff or active flags', async () => {
     const { auth } = setup();
     const user = await auth.register({ email: EMAIL, password: PASSWORD });
     const patch = { username: 'x', isStaff: true, isActive: false } as { username: string };
-    await expect(auth.updateProfile(user.id, patch)).resolves.toMatchObject({ isStaff: false, isActive: true });
+    await expect(auth.updateProfile(user.id, patch)).resolves.toMatchObject({
+      isStaff: false,
+      isActive: true,
+    });
   });
 
   it('returns the profile unchanged for an empty patch', async () => {
@@ -238,7 +267,9 @@ describe('updateProfile', () => {
 describe('ensureUser', () => {
   it('creates a missing user with the given staff flag', async () => {
     const { auth } = setup();
-    await expect(auth.ensureUser({ email: 'admin@example.com', password: PASSWORD, isStaff: true })).resolves.toMatchObject({
+    await expect(
+      auth.ensureUser({ email: 'admin@example.com', password: PASSWORD, isStaff: true }),
+    ).resolves.toMatchObject({
       id: 1,
       isStaff: true,
       isActive: true,
@@ -248,30 +279,38 @@ describe('ensureUser', () => {
   it('updates the password and staff flag of an existing user, keeping its id', async () => {
     const { auth } = setup();
     const user = await auth.register({ email: EMAIL, password: PASSWORD });
-    const ensured = await auth.ensureUser({ email: EMAIL.toUpperCase(), password: 'a new password', isStaff: true });
+    const ensured = await auth.ensureUser({
+      email: EMAIL.toUpperCase(),
+      password: 'a new password',
+      isStaff: true,
+    });
     expect(ensured).toMatchObject({ id: user.id, isStaff: true });
-    await expect(auth.login({ email: EMAIL, password: 'a new password' })).resolves.toHaveProperty('accessToken');
+    await expect(auth.login({ email: EMAIL, password: 'a new password' })).resolves.toHaveProperty(
+      'accessToken',
+    );
     await expect(auth.login({ email: EMAIL, password: PASSWORD })).rejects.toThrow(/incorrect/);
   });
 
   it('leaves the staff flag alone when not given', async () => {
     const { auth } = setup();
     await auth.ensureUser({ email: EMAIL, password: PASSWORD, isStaff: true });
-    await expect(auth.ensureUser({ email: EMAIL, password: PASSWORD })).resolves.toMatchObject({ isStaff: true });
+    await expect(auth.ensureUser({ email: EMAIL, password: PASSWORD })).resolves.toMatchObject({
+      isStaff: true,
+    });
   });
 
   it('refuses invalid input like register does', async () => {
     const { auth } = setup();
-    expect(await failingFields(auth.ensureUser({ email: 'x', password: 'short', isStaff: 'yes' as never }))).toEqual([
-      'email',
-      'password',
-      'isStaff',
-    ]);
+    expect(
+      await failingFields(auth.ensureUser({ email: 'x', password: 'short', isStaff: 'yes' as never })),
+    ).toEqual(['email', 'password', 'isStaff']);
   });
 
   it('creates one user when called concurrently for one email', async () => {
     const { auth } = setup();
-    const results = await Promise.all(Array.from({ length: 5 }, () => auth.ensureUser({ email: EMAIL, password: PASSWORD })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => auth.ensureUser({ email: EMAIL, password: PASSWORD })),
+    );
     expect(new Set(results.map((user) => user.id))).toEqual(new Set([1]));
   });
 });
@@ -296,7 +335,9 @@ describe('setUserFlags', () => {
   it('refuses flags that are not booleans', async () => {
     const { auth } = setup();
     const user = await auth.register({ email: EMAIL, password: PASSWORD });
-    expect(await failingFields(auth.setUserFlags(user.id, { isActive: 'no' as never }))).toEqual(['isActive']);
+    expect(await failingFields(auth.setUserFlags(user.id, { isActive: 'no' as never }))).toEqual([
+      'isActive',
+    ]);
   });
 
   it('throws UserNotFoundError for an unknown id', async () => {
