@@ -23,6 +23,7 @@ export type TestBody = () => unknown;
 
 /** A test-registering function such as vitest's or jest's `it`; `skip` is used when present. */
 export type TestFunction = ((name: string, body: TestBody) => unknown) & {
+  /** Registers a skipped test; the tests of a missing harness hook are left out without it. */
   skip?: (name: string, body: TestBody) => unknown;
 };
 

@@ -72,14 +72,28 @@ export interface RefreshTokenRecord {
 
 /** The outcome of {@link TokenAuthStore.consumeRefreshToken}. */
 export type ConsumeResult =
-  /** The token was current and unexpired; it is now marked rotated. */
-  | { status: 'consumed'; record: RefreshTokenRecord }
-  /** The token had already been rotated: reuse. Nothing was changed. */
-  | { status: 'reused'; record: RefreshTokenRecord }
-  /** The token had expired (it may be deleted). */
-  | { status: 'expired'; record: RefreshTokenRecord }
-  /** No such token (never issued, revoked, or garbage-collected). */
-  | { status: 'missing' };
+  | {
+      /** The token was current and unexpired; it is now marked rotated. */
+      status: 'consumed';
+      /** The token as stored now, `rotatedAt` set to the `now` passed in. */
+      record: RefreshTokenRecord;
+    }
+  | {
+      /** The token had already been rotated: reuse. Nothing was changed. */
+      status: 'reused';
+      /** The token as stored, with the `rotatedAt` of its first use. */
+      record: RefreshTokenRecord;
+    }
+  | {
+      /** The token had expired (it may be deleted). */
+      status: 'expired';
+      /** The token as it was stored. */
+      record: RefreshTokenRecord;
+    }
+  | {
+      /** No such token (never issued, revoked, or garbage-collected). */
+      status: 'missing';
+    };
 
 /** The runtime settings, as stored: whole seconds. */
 export interface StoredSettings {
