@@ -85,7 +85,7 @@ const DEFAULT_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: 1, enableAut
  * Every port operation is one Redis command or one Lua script, hence atomic across every
  * client of the server: email claims (`createUser`, and `updateUser`'s email change,
  * which claims the new key, releases the old one and updates the user in one script),
- * user ids from `INCR`, refresh-token rotation (`consumeRefreshToken` checks expiry and
+ * user ids from `HINCRBY` on one sequence hash, refresh-token rotation (`consumeRefreshToken` checks expiry and
  * rotation against the `now` passed in and marks the token rotated in one script), token
  * deletion (a token is returned by at most one of concurrent deletes), family and user
  * revocation (index sets read and emptied in one script), settings with their history
@@ -184,7 +184,7 @@ export class RedisStore implements TokenAuthStore {
     const id = await this.#call('create a user', () =>
       CREATE_USER.run(
         this.client,
-        [this.#emailKey(user.emailKey), this.#key('user:next-id')],
+        [this.#emailKey(user.emailKey), this.#key('seq')],
         [this.#key('user:'), ...userFields(user)],
       ),
     );
@@ -234,7 +234,7 @@ export class RedisStore implements TokenAuthStore {
           this.#tokenKey(record.tokenHash),
           this.#key(`rt-family:${record.familyId}`),
           this.#key(`rt-user:${record.userId}`),
-          this.#key('rt:next-seq'),
+          this.#key('seq'),
         ],
         [
           record.tokenHash,

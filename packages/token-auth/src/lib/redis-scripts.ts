@@ -55,12 +55,12 @@ end
 `;
 
 /**
- * KEYS: email key, user-id counter. ARGV: user key prefix, then field/value pairs.
+ * KEYS: email key, sequence hash. ARGV: user key prefix, then field/value pairs.
  * Returns the new id, or false when the email is taken.
  */
 export const CREATE_USER = new RedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-local id = redis.call('INCR', KEYS[2])
+local id = redis.call('HINCRBY', KEYS[2], 'user', 1)
 redis.call('SET', KEYS[1], id, 'NX')
 redis.call('HSET', ARGV[1] .. id, 'id', id, unpack(ARGV, 2))
 return id
@@ -106,7 +106,7 @@ return redis.call('HGETALL', KEYS[1])
 `);
 
 /**
- * KEYS: token key, family set, user set, token sequence counter. ARGV: token hash, TTL in
+ * KEYS: token key, family set, user set, sequence hash. ARGV: token hash, TTL in
  * ms, family set prefix, user set prefix, then userId, familyId, createdAt, expiresAt.
  * Replaces any token with this hash, indexes it, and gives the token and both sets a TTL
  * (the sets keep the longest TTL of their members).
@@ -115,7 +115,7 @@ export const CREATE_REFRESH_TOKEN = new RedisScript(`${READ_TOKEN}
 local ttl = tonumber(ARGV[2])
 local old = read_token(KEYS[1])
 if old[1] then drop_token(KEYS[1], ARGV[1], old, ARGV[3], ARGV[4]) end
-local seq = redis.call('INCR', KEYS[4])
+local seq = redis.call('HINCRBY', KEYS[4], 'rt', 1)
 redis.call('HSET', KEYS[1], 'userId', ARGV[5], 'familyId', ARGV[6], 'createdAt', ARGV[7],
   'expiresAt', ARGV[8], 'rotatedAt', '', 'seq', seq)
 redis.call('PEXPIRE', KEYS[1], ttl)
