@@ -68,7 +68,12 @@ export const OFFSET_MAX_STEP = 3;
  * generateGame({ seed: 1 })[0]; // { offset: 0, score: { home: 0, away: 0 } }, equal to INITIAL_STAMP
  * ```
  */
-export const INITIAL_STAMP: Readonly<{ offset: number; score: Readonly<Score> }> = Object.freeze({
+export const INITIAL_STAMP: {
+  /** 0: a match starts at moment 0. */
+  readonly offset: number;
+  /** 0–0: no goal yet. */
+  readonly score: Readonly<Score>;
+} = Object.freeze({
   offset: 0,
   score: Object.freeze({ home: 0, away: 0 }),
 });

@@ -146,7 +146,8 @@ export class ScoreTimeline {
    * {@link getScore}: the score of the last stamp at or before `offset`; the last of several
    * stamps at one offset; the final score after the end.
    *
-   * @param offset - The moment: a finite, non-negative number, not before {@link firstOffset}.
+   * @param offset - The moment: a finite, non-negative number, not before
+   *   {@link ScoreTimeline.firstOffset}.
    * @returns A new `{ home, away }` object.
    * @throws TypeError if `offset` is not a number.
    * @throws RangeError if `offset` is negative, NaN, infinite or before the first stamp.
