@@ -27,12 +27,18 @@ export type TestFunction = ((name: string, body: TestBody) => unknown) & {
   skip?: (name: string, body: TestBody) => unknown;
 };
 
-/** The parts of a test runner the suite uses, typed structurally (no runner is imported). */
+/**
+ * The parts of a test runner the suite uses, typed structurally (no runner is imported).
+ * Other members (`expect`, `beforeEach`, …) may be passed along and are ignored: the suite
+ * asserts with `node:assert/strict` and sets up each test itself.
+ */
 export interface TestApi {
   /** Groups tests, e.g. vitest's `describe`. */
   describe: (name: string, body: () => void) => unknown;
   /** Registers one test, e.g. vitest's `it`. */
   it: TestFunction;
+  /** Anything else the runner offers; unused. */
+  [other: string]: unknown;
 }
 
 /** What {@link StoreHarness.create} returns: a store, plus whatever the hooks need. */

@@ -6,7 +6,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { KeyvSqlite } from '@keyv/sqlite';
+import type { KeyvSqlite } from '@keyv/sqlite';
 import { Keyv } from 'keyv';
 import { ConfigError, StoreError } from '../errors.js';
 import { KeyvStore, type KeyvStoreOptions } from './keyv.js';
@@ -149,6 +149,8 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     }
   }
 
+  // Loaded on first use, so that importing token-auth does not load the native sqlite3 binding.
+  const { KeyvSqlite } = await import('@keyv/sqlite');
   const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: busyTimeoutMs, ...(table ? { table } : {}) });
   try {
     // @keyv/sqlite runs every statement on this one connection: the pragmas apply to it.
