@@ -13,7 +13,7 @@ export interface ServerConfig {
   port: number;
   /** Interface to listen on (`HOST`, default 127.0.0.1). */
   host: string;
-  /** Where the store lives (`DATABASE_URL`, default `sqlite://./data/auth.sqlite`). */
+  /** Where the store lives (`DATABASE_URL`, default `sqlite://./data/auth.sqlite`; also `memory://`, `redis://`). */
   databaseUrl: string;
   /** The access-token signing secret (`JWT_SECRET`), when set. */
   jwtSecret: string | undefined;
@@ -99,6 +99,15 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     throw new ConfigEnvError('JWT_SECRET', `is too short: use at least ${MIN_SECRET_BYTES} bytes (256 bits) of random data`);
   }
 
+  // --- redis (scale-out): the processes sharing a Redis must all sign with one secret ---
+  if (jwtSecret === undefined && /^rediss?:\/\//i.test(databaseUrl)) {
+    throw new ConfigEnvError(
+      'JWT_SECRET',
+      'is required with a redis:// DATABASE_URL: every process must sign and verify with the same secret',
+    );
+  }
+  // --- end redis ---
+
   const adminEmail = value('ADMIN_EMAIL');
   const adminPassword = env.ADMIN_PASSWORD === undefined || env.ADMIN_PASSWORD === '' ? undefined : env.ADMIN_PASSWORD;
   if (adminEmail !== undefined && adminPassword === undefined) {
@@ -134,8 +143,11 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
 function checkDatabaseUrl(url: string): void {
   if (url === 'memory://') return;
   if (url.startsWith('sqlite://') && url.length > 'sqlite://'.length) return;
+  // --- redis (scale-out) ---
+  if (/^rediss?:\/\/[^/?#]/i.test(url)) return;
+  // --- end redis ---
   throw new ConfigEnvError(
     'DATABASE_URL',
-    'must be sqlite://<file> (e.g. sqlite://./data/auth.sqlite, relative to the working directory, or sqlite:///abs/path.sqlite) or memory://',
+    'must be sqlite://<file> (e.g. sqlite://./data/auth.sqlite, relative to the working directory, or sqlite:///abs/path.sqlite), memory:// or redis://host:port/db',
   );
 }

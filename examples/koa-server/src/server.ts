@@ -96,7 +96,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
-    logger.info({ url, database: config.databaseUrl.split('?')[0] }, 'listening');
+    // Credentials of a redis://user:password@host URL are never logged.
+    const database = config.databaseUrl.split('?')[0]?.replace(/\/\/[^/@]*@/, '//***@');
+    logger.info({ url, database }, 'listening');
 
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {

@@ -48,6 +48,8 @@ export function dataDirOf(url: string): string | undefined {
  * - `sqlite://<file>`: a SQLite file (created with its folder on first start), relative
  *   to the working directory; `sqlite:///abs/path` for an absolute path.
  * - `memory://`: an in-memory store (lost on exit; for trials and tests).
+ * - `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS): a Redis
+ *   server shared by several server processes (token-auth/redis; needs ioredis).
  *
  * @param url - The URL.
  * @returns The open store; close it on shutdown.
@@ -65,8 +67,17 @@ export async function openStore(url: string): Promise<TokenAuthStore> {
       return createSqliteStore({ uri: url });
     case 'memory':
       return new MemoryStore();
-    // case 'redis': a Redis deployment adds its adapter here (token-auth/redis).
+    // --- redis (scale-out): several processes share one Redis through token-auth/redis ---
+    case 'redis':
+    case 'rediss': {
+      // Loaded on demand, so that ioredis (an optional peer dependency) is needed only here.
+      const { createRedisStore } = await import('token-auth/redis');
+      return createRedisStore(url);
+    }
+    // --- end redis ---
     default:
-      throw new Error(`DATABASE_URL: unsupported scheme "${scheme || url.slice(0, 20)}"; use sqlite:// or memory://`);
+      throw new Error(
+        `DATABASE_URL: unsupported scheme "${scheme || url.slice(0, 20)}"; use sqlite://, memory:// or redis://`,
+      );
   }
 }
