@@ -46,7 +46,8 @@ try {
     'PRAGMA synchronous=NORMAL',
   ]);
   const hits = await storeHitsPerSecond(join(dir, 'store.sqlite'));
-  const row = (label: string, perSecond: number) => `${label.padEnd(48)} ${Math.round(perSecond).toLocaleString('en')}/s`;
+  const row = (label: string, perSecond: number) =>
+    `${label.padEnd(48)} ${Math.round(perSecond).toLocaleString('en')}/s`;
   console.log(`${writes} sequential writes on a file in ${tmpdir()}`);
   console.log(row('keyv.set, @keyv/sqlite defaults', before));
   console.log(row('keyv.set, WAL + synchronous=NORMAL', after));
