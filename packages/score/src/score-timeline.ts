@@ -169,9 +169,10 @@ export class ScoreTimeline {
     if (typeof offset !== 'number' || !(offset >= 0 && offset < Number.POSITIVE_INFINITY)) {
       throw invalidOffsetError(`${WHERE}.scoreAt`, offset);
     }
-    // Branch-free search for the last kept stamp at or before `offset`: the range [base, base +
-    // length) always holds it, if there is one. A conditional move instead of a branch avoids
-    // mispredictions, about 40 % faster on a typed array than the classic lo/hi loop.
+    // Search for the last kept stamp at or before `offset`: the range [base, base + length) always
+    // holds it, if there is one. The loop has a fixed trip count and a select instead of an
+    // if/else, which the engine can run without mispredicted branches: measured about 40 % faster
+    // on a typed array than the classic lo/hi loop (the bench's goal-at-every-stamp row).
     const offsets = this.#offsets;
     let base = 0;
     let length = offsets.length;
