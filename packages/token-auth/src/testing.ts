@@ -232,7 +232,10 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         'createUser rejects a taken emailKey with an email_taken error',
         withStore(async ({ store }) => {
           await store.createUser(newUser('ada@example.com'));
-          await assert.rejects(call(() => store.createUser(newUser('ADA@example.com'))), isEmailTaken);
+          await assert.rejects(
+            call(() => store.createUser(newUser('ADA@example.com'))),
+            isEmailTaken,
+          );
         }),
       );
 
@@ -246,7 +249,8 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
           );
           const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
           assert.equal(winners.length, 1);
-          for (const outcome of outcomes) if (outcome.status === 'rejected') assert.ok(isEmailTaken(outcome.reason));
+          for (const outcome of outcomes)
+            if (outcome.status === 'rejected') assert.ok(isEmailTaken(outcome.reason));
           const winner = (winners[0] as PromiseFulfilledResult<UserRecord>).value;
           assert.deepEqual(await store.getUserByEmailKey('race@example.com'), winner);
         }),
@@ -268,7 +272,12 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         'updateUser applies the patch, keeps the other fields and persists the result',
         withStore(async ({ store }) => {
           const created = await store.createUser(newUser('ada@example.com'));
-          const patch = { username: 'Ada', isStaff: true, passwordHash: '$scrypt$new', updatedAt: T0 + 5_000 };
+          const patch = {
+            username: 'Ada',
+            isStaff: true,
+            passwordHash: '$scrypt$new',
+            updatedAt: T0 + 5_000,
+          };
           const updated = await store.updateUser(created.id, patch);
           assert.deepEqual(updated, { ...created, ...patch });
           assert.deepEqual(await store.getUserById(created.id), updated);
@@ -308,7 +317,10 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         'updateUser accepts a patch that repeats the user own emailKey',
         withStore(async ({ store }) => {
           const created = await store.createUser(newUser('ada@example.com'));
-          const updated = await store.updateUser(created.id, { email: 'ADA@example.com', emailKey: 'ada@example.com' });
+          const updated = await store.updateUser(created.id, {
+            email: 'ADA@example.com',
+            emailKey: 'ada@example.com',
+          });
           assert.equal(updated?.email, 'ADA@example.com');
           assert.equal((await store.getUserByEmailKey('ada@example.com'))?.id, created.id);
         }),
@@ -507,10 +519,16 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
       it(
         'deleteRefreshTokenFamily deletes every token of the family, rotated ones included, and counts them',
         withStore(async ({ store }) => {
-          await store.createRefreshToken(newToken('f1-a', { familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 }));
+          await store.createRefreshToken(
+            newToken('f1-a', { familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 }),
+          );
           await store.consumeRefreshToken('f1-a', T0 + 1_000);
-          await store.createRefreshToken(newToken('f1-b', { familyId: 'f1', createdAt: T0 + 1_000, expiresAt: T0 + 61_000 }));
-          await store.createRefreshToken(newToken('f2-a', { familyId: 'f2', createdAt: T0, expiresAt: T0 + 60_000 }));
+          await store.createRefreshToken(
+            newToken('f1-b', { familyId: 'f1', createdAt: T0 + 1_000, expiresAt: T0 + 61_000 }),
+          );
+          await store.createRefreshToken(
+            newToken('f2-a', { familyId: 'f2', createdAt: T0, expiresAt: T0 + 60_000 }),
+          );
           assert.equal(await store.deleteRefreshTokenFamily('f1'), 2);
           assert.equal((await store.consumeRefreshToken('f1-a', T0 + 2_000)).status, 'missing');
           assert.equal((await store.consumeRefreshToken('f1-b', T0 + 2_000)).status, 'missing');
@@ -521,7 +539,9 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
       it(
         'deleteRefreshTokenFamily of a deleted or unknown family returns 0',
         withStore(async ({ store }) => {
-          await store.createRefreshToken(newToken('f1-a', { familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 }));
+          await store.createRefreshToken(
+            newToken('f1-a', { familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 }),
+          );
           await store.deleteRefreshTokenFamily('f1');
           assert.equal(await store.deleteRefreshTokenFamily('f1'), 0);
           assert.equal(await store.deleteRefreshTokenFamily('never-issued'), 0);
@@ -531,8 +551,12 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
       it(
         'deleteRefreshTokenFamily does not count a token deleted before',
         withStore(async ({ store }) => {
-          await store.createRefreshToken(newToken('f1-a', { familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 }));
-          await store.createRefreshToken(newToken('f1-b', { familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 }));
+          await store.createRefreshToken(
+            newToken('f1-a', { familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 }),
+          );
+          await store.createRefreshToken(
+            newToken('f1-b', { familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 }),
+          );
           await store.deleteRefreshToken('f1-a');
           assert.equal(await store.deleteRefreshTokenFamily('f1'), 1);
         }),
@@ -541,10 +565,16 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
       it(
         'deleteUserRefreshTokens deletes every token of the user across families and counts them',
         withStore(async ({ store }) => {
-          await store.createRefreshToken(newToken('u1-a', { userId: 1, familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 }));
-          await store.createRefreshToken(newToken('u1-b', { userId: 1, familyId: 'f2', createdAt: T0, expiresAt: T0 + 60_000 }));
+          await store.createRefreshToken(
+            newToken('u1-a', { userId: 1, familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 }),
+          );
+          await store.createRefreshToken(
+            newToken('u1-b', { userId: 1, familyId: 'f2', createdAt: T0, expiresAt: T0 + 60_000 }),
+          );
           await store.consumeRefreshToken('u1-b', T0 + 1_000);
-          await store.createRefreshToken(newToken('u2-a', { userId: 2, familyId: 'f3', createdAt: T0, expiresAt: T0 + 60_000 }));
+          await store.createRefreshToken(
+            newToken('u2-a', { userId: 2, familyId: 'f3', createdAt: T0, expiresAt: T0 + 60_000 }),
+          );
           assert.equal(await store.deleteUserRefreshTokens(1), 2);
           assert.equal((await store.consumeRefreshToken('u1-a', T0 + 2_000)).status, 'missing');
           assert.equal((await store.consumeRefreshToken('u1-b', T0 + 2_000)).status, 'missing');
@@ -557,14 +587,19 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         'concurrent family and user deletions delete each token once in total',
         withStore(async ({ store }) => {
           for (let i = 0; i < 10; i++) {
-            await store.createRefreshToken(newToken(`t${i}`, { userId: 1, familyId: `f${i % 2}`, createdAt: T0, expiresAt: T0 + 60_000 }));
+            await store.createRefreshToken(
+              newToken(`t${i}`, { userId: 1, familyId: `f${i % 2}`, createdAt: T0, expiresAt: T0 + 60_000 }),
+            );
           }
           const counts = await Promise.all([
             call(() => store.deleteRefreshTokenFamily('f0')),
             call(() => store.deleteUserRefreshTokens(1)),
             call(() => store.deleteRefreshTokenFamily('f1')),
           ]);
-          assert.equal(counts.reduce((sum, count) => sum + count, 0), 10);
+          assert.equal(
+            counts.reduce((sum, count) => sum + count, 0),
+            10,
+          );
           assert.deepEqual(await store.listUserRefreshTokens(1, T0 + 1_000), []);
         }),
       );
@@ -572,14 +607,30 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
       it(
         'listUserRefreshTokens lists only current unexpired tokens of the user, oldest first',
         withStore(async ({ store }) => {
-          const newest = newToken('new', { userId: 1, familyId: 'f1', createdAt: T0 + 3_000, expiresAt: T0 + 90_000 });
-          const oldest = newToken('old', { userId: 1, familyId: 'f2', createdAt: T0 + 1_000, expiresAt: T0 + 90_000 });
+          const newest = newToken('new', {
+            userId: 1,
+            familyId: 'f1',
+            createdAt: T0 + 3_000,
+            expiresAt: T0 + 90_000,
+          });
+          const oldest = newToken('old', {
+            userId: 1,
+            familyId: 'f2',
+            createdAt: T0 + 1_000,
+            expiresAt: T0 + 90_000,
+          });
           await store.createRefreshToken(newest);
           await store.createRefreshToken(oldest);
-          await store.createRefreshToken(newToken('rotated', { userId: 1, familyId: 'f3', createdAt: T0, expiresAt: T0 + 90_000 }));
+          await store.createRefreshToken(
+            newToken('rotated', { userId: 1, familyId: 'f3', createdAt: T0, expiresAt: T0 + 90_000 }),
+          );
           await store.consumeRefreshToken('rotated', T0 + 4_000);
-          await store.createRefreshToken(newToken('expired', { userId: 1, familyId: 'f4', createdAt: T0, expiresAt: T0 + 5_000 }));
-          await store.createRefreshToken(newToken('other', { userId: 2, familyId: 'f5', createdAt: T0, expiresAt: T0 + 90_000 }));
+          await store.createRefreshToken(
+            newToken('expired', { userId: 1, familyId: 'f4', createdAt: T0, expiresAt: T0 + 5_000 }),
+          );
+          await store.createRefreshToken(
+            newToken('other', { userId: 2, familyId: 'f5', createdAt: T0, expiresAt: T0 + 90_000 }),
+          );
           assert.deepEqual(await store.listUserRefreshTokens(1, T0 + 5_000), [oldest, newest]);
         }),
       );
@@ -587,7 +638,9 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
       it(
         'listUserRefreshTokens returns an empty list for a user without tokens',
         withStore(async ({ store }) => {
-          await store.createRefreshToken(newToken('a1', { userId: 1, createdAt: T0, expiresAt: T0 + 60_000 }));
+          await store.createRefreshToken(
+            newToken('a1', { userId: 1, createdAt: T0, expiresAt: T0 + 60_000 }),
+          );
           assert.deepEqual(await store.listUserRefreshTokens(2, T0 + 1_000), []);
         }),
       );
@@ -597,7 +650,9 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         withStore(async ({ store }) => {
           const kept = newToken('keep', { userId: 1, familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 });
           await store.createRefreshToken(kept);
-          await store.createRefreshToken(newToken('drop', { userId: 1, familyId: 'f2', createdAt: T0, expiresAt: T0 + 60_000 }));
+          await store.createRefreshToken(
+            newToken('drop', { userId: 1, familyId: 'f2', createdAt: T0, expiresAt: T0 + 60_000 }),
+          );
           await store.deleteRefreshTokenFamily('f2');
           assert.deepEqual(await store.listUserRefreshTokens(1, T0 + 1_000), [kept]);
         }),
@@ -633,7 +688,10 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
           await store.updateSettings({ accessTokenTtlSeconds: 60 }, []);
           await store.updateSettings({ refreshTokenTtlSeconds: 3_600 }, []);
           await store.updateSettings({ accessTokenTtlSeconds: 90 }, []);
-          assert.deepEqual(await store.getSettings(), { accessTokenTtlSeconds: 90, refreshTokenTtlSeconds: 3_600 });
+          assert.deepEqual(await store.getSettings(), {
+            accessTokenTtlSeconds: 90,
+            refreshTokenTtlSeconds: 3_600,
+          });
         }),
       );
 
@@ -651,7 +709,10 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
           const second = change('refreshTokenTtlSeconds', 2_592_000, 3_600, T0 + 2_000, null);
           const third = change('accessTokenTtlSeconds', 60, 90, T0 + 3_000, 7);
           await store.updateSettings({ accessTokenTtlSeconds: 60 }, [first]);
-          await store.updateSettings({ refreshTokenTtlSeconds: 3_600, accessTokenTtlSeconds: 90 }, [second, third]);
+          await store.updateSettings({ refreshTokenTtlSeconds: 3_600, accessTokenTtlSeconds: 90 }, [
+            second,
+            third,
+          ]);
           assert.deepEqual(await store.listSettingsHistory(10), [third, second, first]);
         }),
       );
@@ -705,7 +766,10 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         withStore(async ({ store }) => {
           await store.hit('login:ada', 60_000, T0);
           await store.hit('login:ada', 60_000, T0 + 10_000);
-          assert.deepEqual(await store.hit('login:ada', 60_000, T0 + 59_999), { count: 3, resetAt: T0 + 60_000 });
+          assert.deepEqual(await store.hit('login:ada', 60_000, T0 + 59_999), {
+            count: 3,
+            resetAt: T0 + 60_000,
+          });
         }),
       );
 
@@ -714,7 +778,10 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         withStore(async ({ store }) => {
           await store.hit('login:ada', 60_000, T0);
           await store.hit('login:ada', 60_000, T0 + 1_000);
-          assert.deepEqual(await store.hit('login:ada', 60_000, T0 + 60_000), { count: 1, resetAt: T0 + 120_000 });
+          assert.deepEqual(await store.hit('login:ada', 60_000, T0 + 60_000), {
+            count: 1,
+            resetAt: T0 + 120_000,
+          });
         }),
       );
 
@@ -731,7 +798,10 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         withStore(async ({ store }) => {
           await store.hit('login:ada', 60_000, T0);
           await store.hit('login:ada', 60_000, T0);
-          assert.deepEqual(await store.hit('login:grace', 60_000, T0 + 5), { count: 1, resetAt: T0 + 60_005 });
+          assert.deepEqual(await store.hit('login:grace', 60_000, T0 + 5), {
+            count: 1,
+            resetAt: T0 + 60_005,
+          });
         }),
       );
 
@@ -756,7 +826,10 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         'peekHits answers a count of 0 once the window has ended',
         withStore(async ({ store }) => {
           await store.hit('login:ada', 60_000, T0);
-          assert.deepEqual(await store.peekHits('login:ada', T0 + 60_000), { count: 0, resetAt: T0 + 60_000 });
+          assert.deepEqual(await store.peekHits('login:ada', T0 + 60_000), {
+            count: 0,
+            resetAt: T0 + 60_000,
+          });
         }),
       );
 
@@ -793,16 +866,26 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
           const store = await context.reopen();
           assert.deepEqual(await store.getUserById(ada.id), ada);
           assert.deepEqual(await store.getUserByEmailKey('grace@example.com'), grace);
-          await assert.rejects(call(() => store.createUser(newUser('ada@example.com'))), isEmailTaken);
+          await assert.rejects(
+            call(() => store.createUser(newUser('ada@example.com'))),
+            isEmailTaken,
+          );
           const next = await store.createUser(newUser('linus@example.com'));
           assert.ok(next.id > grace.id);
         },
       );
 
       itReopen('refresh tokens and their rotation state survive a reopen', async (context) => {
-        const current = newToken('current', { userId: 1, familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 });
+        const current = newToken('current', {
+          userId: 1,
+          familyId: 'f1',
+          createdAt: T0,
+          expiresAt: T0 + 60_000,
+        });
         await context.store.createRefreshToken(current);
-        await context.store.createRefreshToken(newToken('rotated', { userId: 1, familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 }));
+        await context.store.createRefreshToken(
+          newToken('rotated', { userId: 1, familyId: 'f1', createdAt: T0, expiresAt: T0 + 60_000 }),
+        );
         await context.store.consumeRefreshToken('rotated', T0 + 1_000);
         const store = await context.reopen();
         assert.deepEqual(await store.listUserRefreshTokens(1, T0 + 2_000), [current]);
@@ -831,7 +914,9 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         await store.createUser(newUser('ada@example.com'));
         const baseline = await context.countRecords(T0);
         for (let i = 0; i < 6; i++) {
-          await store.createRefreshToken(newToken(`t${i}`, { userId: 1, familyId: `f${i % 3}`, createdAt: T0, expiresAt: T0 + 60_000 }));
+          await store.createRefreshToken(
+            newToken(`t${i}`, { userId: 1, familyId: `f${i % 3}`, createdAt: T0, expiresAt: T0 + 60_000 }),
+          );
         }
         await store.consumeRefreshToken('t0', T0 + 1);
         await store.deleteRefreshToken('t1');
@@ -844,10 +929,14 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
         const { store } = context;
         const count = (now: number) => context.countRecords(now);
         await store.createUser(newUser('ada@example.com'));
-        await store.updateSettings({ accessTokenTtlSeconds: 60 }, [change('accessTokenTtlSeconds', 30, 60, T0, null)]);
+        await store.updateSettings({ accessTokenTtlSeconds: 60 }, [
+          change('accessTokenTtlSeconds', 30, 60, T0, null),
+        ]);
         const baseline = await count(T0);
         for (let i = 0; i < 6; i++) {
-          await store.createRefreshToken(newToken(`t${i}`, { userId: 1, familyId: `f${i % 2}`, createdAt: T0, expiresAt: T0 + 60_000 }));
+          await store.createRefreshToken(
+            newToken(`t${i}`, { userId: 1, familyId: `f${i % 2}`, createdAt: T0, expiresAt: T0 + 60_000 }),
+          );
         }
         await store.consumeRefreshToken('t0', T0 + 1_000);
         await store.hit('login:ada', 60_000, T0);
@@ -875,7 +964,10 @@ export function runStoreConformanceSuite<F extends StoreFixture>(
       itBreak('a failing backend makes writes reject', async (context) => {
         const { store } = context;
         await context.breakBackend();
-        await assert.rejects(call(() => store.createUser(newUser('ada@example.com'))), isNotEmailTaken);
+        await assert.rejects(
+          call(() => store.createUser(newUser('ada@example.com'))),
+          isNotEmailTaken,
+        );
         await assert.rejects(call(() => store.updateUser(1, { username: 'x' })));
         await assert.rejects(
           call(() => store.createRefreshToken(newToken('a1', { createdAt: T0, expiresAt: T0 + 60_000 }))),

@@ -4,7 +4,7 @@
  * @module
  */
 
-export type * from './port.js';
+export { type KeyvLike, KeyvStore, type KeyvStoreOptions } from './keyv.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory.js';
-export { KeyvStore, type KeyvLike, type KeyvStoreOptions } from './keyv.js';
+export type * from './port.js';
 export { createSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite.js';

@@ -158,7 +158,8 @@ export class KeyvStore implements TokenAuthStore {
   createUser(user: NewUserRecord): Promise<UserRecord> {
     return this.#operation('createUser', () =>
       this.#mutex.run(this.#key('email', user.emailKey), async () => {
-        if (await this.#claimOwner(user.emailKey)) throw new EmailTakenError('This email is already registered');
+        if (await this.#claimOwner(user.emailKey))
+          throw new EmailTakenError('This email is already registered');
         const id = await this.#nextUserId();
         const record: UserRecord = { ...user, id };
         // The claim is written first: a claim is only valid while its user exists and
@@ -292,7 +293,10 @@ export class KeyvStore implements TokenAuthStore {
       return records
         .filter(
           (record): record is RefreshTokenRecord =>
-            record !== undefined && record.userId === userId && record.rotatedAt === null && now < record.expiresAt,
+            record !== undefined &&
+            record.userId === userId &&
+            record.rotatedAt === null &&
+            now < record.expiresAt,
         )
         .sort((a, b) => a.createdAt - b.createdAt);
     });
@@ -605,7 +609,9 @@ export class KeyvStore implements TokenAuthStore {
         return await run();
       } catch (error) {
         if (error instanceof TokenAuthError) throw error;
-        throw new StoreError(`KeyvStore.${name} failed: the Keyv backend reported an error`, { cause: error });
+        throw new StoreError(`KeyvStore.${name} failed: the Keyv backend reported an error`, {
+          cause: error,
+        });
       }
     })();
     this.#inflight.add(promise);
@@ -619,7 +625,9 @@ function isKeyv(value: KeyvLike): value is Keyv {
   if (value instanceof Keyv) return true;
   // A Keyv from another copy of the package: recognise it by its shape.
   const candidate = value as Partial<Keyv>;
-  return typeof candidate.getRaw === 'function' && typeof candidate.disconnect === 'function' && 'hooks' in value;
+  return (
+    typeof candidate.getRaw === 'function' && typeof candidate.disconnect === 'function' && 'hooks' in value
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

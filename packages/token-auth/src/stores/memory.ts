@@ -105,7 +105,8 @@ export class MemoryStore implements TokenAuthStore {
   /** {@inheritDoc TokenAuthStore.createUser} */
   createUser(user: NewUserRecord): UserRecord {
     this.#assertOpen();
-    if (this.#userIdByEmailKey.has(user.emailKey)) throw new EmailTakenError('This email is already registered');
+    if (this.#userIdByEmailKey.has(user.emailKey))
+      throw new EmailTakenError('This email is already registered');
     const record: UserRecord = { ...structuredClone(user), id: ++this.#lastUserId };
     this.#users.set(record.id, record);
     this.#userIdByEmailKey.set(record.emailKey, record.id);

@@ -54,12 +54,10 @@ export class SqliteStore extends KeyvStore {
    * @param options - {@link KeyvStore} options.
    */
   constructor(adapter: KeyvSqlite, options: Omit<KeyvStoreOptions, 'purgeExpired'> = {}) {
-    let self: SqliteStore | undefined;
     super(new Keyv(adapter), {
       ...options,
-      purgeExpired: (now) => (self as SqliteStore).#purgeExpired(now),
+      purgeExpired: (now) => (this as SqliteStore).#purgeExpired(now),
     });
-    self = this;
     this.#adapter = adapter;
   }
 
@@ -126,7 +124,14 @@ export class SqliteStore extends KeyvStore {
  * ```
  */
 export async function createSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
-  const { path, uri, table, busyTimeoutMs = 5000, sweepIntervalMs = 3_600_000, ...storeOptions } = options ?? {};
+  const {
+    path,
+    uri,
+    table,
+    busyTimeoutMs = 5000,
+    sweepIntervalMs = 3_600_000,
+    ...storeOptions
+  } = options ?? {};
   if ((path === undefined) === (uri === undefined)) {
     throw new ConfigError('createSqliteStore: give exactly one of path and uri');
   }
@@ -145,13 +150,19 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     try {
       mkdirSync(dirname(resolve(file)), { recursive: true });
     } catch (error) {
-      throw new StoreError('createSqliteStore: cannot create the directory of the database file', { cause: error });
+      throw new StoreError('createSqliteStore: cannot create the directory of the database file', {
+        cause: error,
+      });
     }
   }
 
   // Loaded on first use, so that importing token-auth does not load the native sqlite3 binding.
   const { KeyvSqlite } = await import('@keyv/sqlite');
-  const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: busyTimeoutMs, ...(table ? { table } : {}) });
+  const adapter = new KeyvSqlite({
+    uri: `sqlite://${file}`,
+    busyTimeout: busyTimeoutMs,
+    ...(table ? { table } : {}),
+  });
   try {
     // @keyv/sqlite runs every statement on this one connection: the pragmas apply to it.
     await adapter.query('PRAGMA journal_mode=WAL');

@@ -52,7 +52,11 @@ describe('KeyedMutex', () => {
 
   it('forgets a key once its last holder is done', async () => {
     const mutex = new KeyedMutex();
-    await Promise.all([mutex.run('a', async () => 1), mutex.run('a', async () => 2), mutex.run('b', async () => 3)]);
+    await Promise.all([
+      mutex.run('a', async () => 1),
+      mutex.run('a', async () => 2),
+      mutex.run('b', async () => 3),
+    ]);
     expect(mutex.size).toBe(0);
   });
 });

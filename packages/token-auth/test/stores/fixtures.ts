@@ -22,7 +22,9 @@ export async function queryFile<Row = Record<string, unknown>>(
   ...params: unknown[]
 ): Promise<Row[]> {
   const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const opened = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (error) => (error ? reject(error) : resolve(opened)));
+    const opened = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (error) =>
+      error ? reject(error) : resolve(opened),
+    );
   });
   try {
     return await new Promise<Row[]>((resolve, reject) =>

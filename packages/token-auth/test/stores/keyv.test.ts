@@ -12,8 +12,9 @@ runStoreConformanceSuite(
     create: () => ({ store: new KeyvStore(new Keyv()) }),
     countRecords: async ({ store }, now) => {
       await store.sweep(now);
-      return [...(store.keyv.store as Map<string, unknown>).keys()].filter((key) => key.includes(store.keyPrefix))
-        .length;
+      return [...(store.keyv.store as Map<string, unknown>).keys()].filter((key) =>
+        key.includes(store.keyPrefix),
+      ).length;
     },
     breakBackend: ({ store }) => {
       const down = new FailingAdapter();
@@ -128,7 +129,9 @@ describe('KeyvStore', () => {
     await store.createRefreshToken(token('a2'));
     await store.deleteRefreshToken('a1');
     expect((await store.keyv.get('token-auth:family:f1')).map(([hash]: [string]) => hash)).toEqual(['a2']);
-    expect((await store.keyv.get('token-auth:user-tokens:1')).map(([hash]: [string]) => hash)).toEqual(['a2']);
+    expect((await store.keyv.get('token-auth:user-tokens:1')).map(([hash]: [string]) => hash)).toEqual([
+      'a2',
+    ]);
     await store.deleteRefreshToken('a2');
     expect(await store.keyv.get('token-auth:family:f1')).toBeUndefined();
     expect(await store.keyv.get('token-auth:user-tokens:1')).toBeUndefined();

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KeyvSqlite } from '@keyv/sqlite';
+import type { KeyvSqlite } from '@keyv/sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, StoreError } from '../../src/errors.js';
 import type { NewUserRecord } from '../../src/stores/port.js';
@@ -150,7 +150,9 @@ describe('createSqliteStore', () => {
   });
 
   it('rejects options naming both path and uri with a ConfigError', async () => {
-    await expect(createSqliteStore({ path: join(dir, 'a.sqlite'), uri: 'sqlite://b.sqlite' })).rejects.toThrow(ConfigError);
+    await expect(
+      createSqliteStore({ path: join(dir, 'a.sqlite'), uri: 'sqlite://b.sqlite' }),
+    ).rejects.toThrow(ConfigError);
   });
 
   it('rejects options naming neither path nor uri with a ConfigError naming both', async () => {
@@ -158,11 +160,15 @@ describe('createSqliteStore', () => {
   });
 
   it('rejects a uri that is not sqlite:// with a ConfigError naming uri', async () => {
-    await expect(createSqliteStore({ uri: 'postgres://localhost/db' })).rejects.toThrow(/uri must be a sqlite/);
+    await expect(createSqliteStore({ uri: 'postgres://localhost/db' })).rejects.toThrow(
+      /uri must be a sqlite/,
+    );
   });
 
   it('rejects a negative busyTimeoutMs with a ConfigError naming it', async () => {
-    await expect(createSqliteStore({ path: join(dir, 'a.sqlite'), busyTimeoutMs: -1 })).rejects.toThrow(/busyTimeoutMs/);
+    await expect(createSqliteStore({ path: join(dir, 'a.sqlite'), busyTimeoutMs: -1 })).rejects.toThrow(
+      /busyTimeoutMs/,
+    );
   });
 
   it('rejects a pragma name that is not a plain identifier', async () => {
