@@ -4,6 +4,21 @@
  * @module
  */
 
+// Imported for the TSDoc links below.
+import type {
+  EmailTakenError,
+  ForbiddenError,
+  InvalidCredentialsError,
+  InvalidRefreshTokenError,
+  InvalidTokenError,
+  RefreshTokenReusedError,
+  StoreError,
+  TokenAuthError,
+  TokenExpiredError,
+  TooManyAttemptsError,
+  UserNotFoundError,
+  ValidationError,
+} from './errors.js';
 import type { SettingsChange, TokenAuthStore } from './stores/port.js';
 
 /** HMAC algorithms accepted for access tokens (RFC 8725 allow-list; never `none`). */
@@ -182,36 +197,239 @@ export interface LoginContext {
   clientKey?: string;
 }
 
-/** The operations returned by {@link createTokenAuth}. */
+/**
+ * The operations returned by {@link createTokenAuth}. Every method is asynchronous, may be
+ * called detached from the object, and throws only {@link TokenAuthError} subclasses (store
+ * failures arrive as {@link StoreError}).
+ *
+ * Field names in {@link ValidationError.fields} are those of the inputs: `email`,
+ * `password`, `username`, `refresh_token`, `userId`, `isStaff`, `isActive`, `clientKey`,
+ * `limit`, `actor`, and the setting keys `accessTokenTtlSeconds` / `refreshTokenTtlSeconds`.
+ *
+ * @example
+ * ```ts
+ * const auth: TokenAuth = createTokenAuth({ store, secret });
+ * const { accessToken } = await auth.login({ email, password }, { clientKey: ip });
+ * ```
+ */
 export interface TokenAuth {
-  /** Registers a user. Input is validated; unknown fields are ignored by the core. */
+  /**
+   * Registers an active, non-staff user. The email is trimmed and must be unique
+   * case-insensitively; the username defaults to `""`. Staff and active flags in `input`
+   * are ignored.
+   *
+   * @param input - `email` (valid, at most 254 characters), `password` (8 to 128 code
+   *   points), optional `username` (trimmed, at most 150 code points).
+   * @returns The new user.
+   * @throws {@link ValidationError} naming every invalid field.
+   * @throws {@link EmailTakenError} when the email is already registered.
+   * @example
+   * ```ts
+   * const user = await auth.register({ email: 'user@example.com', password: 'correct horse battery' });
+   * user.id; // 1
+   * ```
+   */
   register(input: { email: unknown; password: unknown; username?: unknown }): Promise<PublicUser>;
-  /** Checks credentials and issues a new token pair (a new session). */
+  /**
+   * Checks credentials and issues a new token pair, opening a new session (refresh-token
+   * family). Throttled per account and per `context.clientKey`; a throttled attempt is
+   * refused before the password is checked.
+   *
+   * @param input - `email` and `password` as typed by the user.
+   * @param context - `clientKey` (for example the client IP) for per-client throttling.
+   * @returns The token pair.
+   * @throws {@link InvalidCredentialsError} for a wrong password, an unknown email or an
+   *   inactive user alike.
+   * @throws {@link TooManyAttemptsError} when a throttling limit is reached.
+   * @throws {@link ValidationError} when a field is missing or not a string.
+   * @example
+   * ```ts
+   * const pair = await auth.login({ email, password }, { clientKey: request.ip });
+   * ```
+   */
   login(input: { email: unknown; password: unknown }, context?: LoginContext): Promise<TokenPair>;
-  /** Rotates a refresh token: the old one stops working, a new pair is issued. */
+  /**
+   * Rotates a refresh token: it stops working and a new pair is issued in the same session,
+   * with the lifetimes in force now. Presenting an already-rotated token revokes the
+   * whole session (RFC 9700 reuse detection).
+   *
+   * @param refreshToken - The refresh token (a UUID string).
+   * @returns The new pair.
+   * @throws {@link RefreshTokenReusedError} when the token was already rotated.
+   * @throws {@link InvalidRefreshTokenError} when it is unknown, revoked, expired, or its
+   *   user is gone or inactive.
+   * @throws {@link ValidationError} on field `refresh_token` when it is not a UUID string.
+   * @example
+   * ```ts
+   * const { accessToken, refreshToken } = await auth.refresh(body.refresh_token);
+   * ```
+   */
   refresh(refreshToken: unknown): Promise<TokenPair>;
-  /** Revokes one refresh token (access tokens already issued live until they expire). */
+  /**
+   * Revokes one refresh token. Access tokens already issued stay valid until their `exp`
+   * (30 seconds by default): they are checked without any store call.
+   *
+   * @param refreshToken - The refresh token to revoke.
+   * @throws {@link InvalidRefreshTokenError} when it is unknown, already revoked or expired.
+   * @throws {@link RefreshTokenReusedError} when it was already rotated (its session is revoked).
+   * @throws {@link ValidationError} on field `refresh_token` when it is not a UUID string.
+   * @example
+   * ```ts
+   * await auth.logout(body.refresh_token);
+   * ```
+   */
   logout(refreshToken: unknown): Promise<void>;
-  /** Revokes every refresh token of a user; returns how many were revoked. */
+  /**
+   * Revokes every refresh token of a user (every session).
+   *
+   * @param userId - The user.
+   * @returns How many refresh tokens were deleted.
+   * @throws {@link ValidationError} on field `userId` when it is not a positive integer.
+   * @example
+   * ```ts
+   * await auth.logoutEverywhere(claims.userId);
+   * ```
+   */
   logoutEverywhere(userId: number): Promise<number>;
-  /** The user's active sessions, oldest first. */
+  /**
+   * The user's active sessions, oldest first.
+   *
+   * @param userId - The user.
+   * @returns One entry per live refresh-token family.
+   * @throws {@link ValidationError} on field `userId` when it is not a positive integer.
+   * @example
+   * ```ts
+   * const sessions = await auth.listSessions(claims.userId);
+   * ```
+   */
   listSessions(userId: number): Promise<SessionInfo[]>;
-  /** Verifies an access token without any store call. */
+  /**
+   * Verifies an access token without any store call: signature, algorithm allow-list,
+   * `kid`, `typ: at+jwt`, `iss`/`aud` when configured, `exp` with no clock tolerance.
+   *
+   * @param token - The compact JWT (without the `Bearer ` prefix).
+   * @returns Its claims.
+   * @throws {@link TokenExpiredError} when it is genuine but expired.
+   * @throws {@link InvalidTokenError} for anything else wrong with it.
+   * @example
+   * ```ts
+   * const { userId } = await auth.verifyAccessToken(header.slice('Bearer '.length));
+   * ```
+   */
   verifyAccessToken(token: unknown): Promise<AccessTokenClaims>;
-  /** The current profile of a user. */
+  /**
+   * The current profile of a user.
+   *
+   * @param userId - The user.
+   * @returns The user.
+   * @throws {@link UserNotFoundError} when there is no such user.
+   * @throws {@link ValidationError} on field `userId` when it is not a positive integer.
+   * @example
+   * ```ts
+   * const me = await auth.getProfile(claims.userId);
+   * ```
+   */
   getProfile(userId: number): Promise<PublicUser>;
-  /** Changes `username` and/or `email` of a user. */
+  /**
+   * Changes `username` and/or `email` of a user; other fields of `patch` are ignored (never
+   * the staff or active flags). An empty patch returns the profile unchanged.
+   *
+   * @param userId - The user.
+   * @param patch - `username` and/or `email`, validated as in {@link TokenAuth.register}.
+   * @returns The updated user.
+   * @throws {@link ValidationError} naming every invalid field.
+   * @throws {@link EmailTakenError} when the new email belongs to another user.
+   * @throws {@link UserNotFoundError} when there is no such user.
+   * @example
+   * ```ts
+   * await auth.updateProfile(claims.userId, { username: 'John Smith' });
+   * ```
+   */
   updateProfile(userId: number, patch: { username?: unknown; email?: unknown }): Promise<PublicUser>;
-  /** Creates the user, or updates its password and flags when the email exists. */
+  /**
+   * Creates the user, or sets the password (and `isStaff` when given) of the existing user
+   * with that email. Meant for provisioning, for example an administrator from the
+   * environment at start-up. Leaves `isActive` of an existing user alone.
+   *
+   * @param input - `email`, `password`, optional `isStaff`.
+   * @returns The user.
+   * @throws {@link ValidationError} naming every invalid field.
+   * @example
+   * ```ts
+   * await auth.ensureUser({ email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD, isStaff: true });
+   * ```
+   */
   ensureUser(input: { email: string; password: string; isStaff?: boolean }): Promise<PublicUser>;
-  /** Sets the staff and/or active flags of a user. */
+  /**
+   * Sets the staff and/or active flags of a user. Deactivating a user also revokes all of
+   * its refresh tokens, so that reactivation does not revive old sessions.
+   *
+   * @param userId - The user.
+   * @param flags - `isStaff` and/or `isActive`.
+   * @returns The updated user.
+   * @throws {@link ValidationError} when a flag is not a boolean.
+   * @throws {@link UserNotFoundError} when there is no such user.
+   * @example
+   * ```ts
+   * await auth.setUserFlags(userId, { isActive: false });
+   * ```
+   */
   setUserFlags(userId: number, flags: { isStaff?: boolean; isActive?: boolean }): Promise<PublicUser>;
-  /** Throws ForbiddenError unless the user exists, is active and is staff. */
+  /**
+   * Checks that a user exists, is active and is staff (reads the store, so a revoked staff
+   * flag takes effect at once).
+   *
+   * @param userId - The user, typically from verified access-token claims.
+   * @returns The user.
+   * @throws {@link ForbiddenError} otherwise (also for an unknown or malformed id).
+   * @example
+   * ```ts
+   * await auth.requireStaff(claims.userId);
+   * ```
+   */
   requireStaff(userId: number): Promise<PublicUser>;
-  /** The runtime settings with their defaults and bounds. */
+  /**
+   * The runtime settings with their defaults, "changed" flags and bounds. Served from a
+   * per-process cache for at most `settingsCacheTtlMs`.
+   *
+   * @returns The settings view.
+   * @example
+   * ```ts
+   * const { values } = await auth.getSettings();
+   * values.accessTokenTtlSeconds; // 30
+   * ```
+   */
   getSettings(): Promise<SettingsView>;
-  /** Validates and applies a partial change of the settings, recording it in the history. */
-  updateSettings(patch: Partial<Record<keyof Settings, unknown>>, actor: { userId: number | null }): Promise<SettingsView>;
-  /** The settings history, newest first. */
+  /**
+   * Validates and applies a partial change of the settings (whole seconds within
+   * {@link SettingsView.bounds}), recording one history entry per key whose value actually
+   * changed. It applies to tokens issued afterwards; at once in this process, within
+   * `settingsCacheTtlMs` in others sharing the store. Nothing is saved when any value is invalid.
+   *
+   * @param patch - New values by setting key; `undefined` values are skipped.
+   * @param actor - Who makes the change (`userId: null` for the system).
+   * @returns The settings view after the change.
+   * @throws {@link ValidationError} naming each bad key, or `actor`.
+   * @example
+   * ```ts
+   * await auth.updateSettings({ accessTokenTtlSeconds: 60 }, { userId: admin.id });
+   * ```
+   */
+  updateSettings(
+    patch: Partial<Record<keyof Settings, unknown>>,
+    actor: { userId: number | null },
+  ): Promise<SettingsView>;
+  /**
+   * The settings history, newest first.
+   *
+   * @param limit - At most this many entries, 1 to 1000.
+   * @defaultValue limit `50`
+   * @returns The changes.
+   * @throws {@link ValidationError} on field `limit` when it is out of range.
+   * @example
+   * ```ts
+   * const [latest] = await auth.getSettingsHistory(1);
+   * ```
+   */
   getSettingsHistory(limit?: number): Promise<SettingsChange[]>;
 }
