@@ -31,7 +31,7 @@ const email = {
 
 const refreshToken = {
   type: 'string',
-  maxLength: 128,
+  format: 'uuid',
   description: 'The refresh token (a UUID) returned by login or refresh.',
   examples: ['d952527b-caef-452c-8c93-1100214f82e5'],
 } as const;
@@ -352,7 +352,7 @@ function describe(name: RequestSchemaName, error: ErrorObject): [field: string, 
     case 'type':
       return [field, field === 'body' ? 'The body must be a JSON object.' : `Must be ${article(String(params.type))}.`];
     case 'format':
-      return [field, params.format === 'email' ? 'Enter a valid email address.' : `Must be a valid ${String(params.format)}.`];
+      return [field, FORMAT_MESSAGES[String(params.format)] ?? `Must be a valid ${String(params.format)}.`];
     case 'minLength':
       return [
         field,
@@ -368,6 +368,11 @@ function describe(name: RequestSchemaName, error: ErrorObject): [field: string, 
       return [field, error.message ?? 'Invalid value.'];
   }
 }
+
+const FORMAT_MESSAGES: Readonly<Record<string, string>> = {
+  email: 'Enter a valid email address.',
+  uuid: 'Must be a UUID (the refresh_token returned by login or refresh).',
+};
 
 function article(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;

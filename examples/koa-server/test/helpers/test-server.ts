@@ -38,6 +38,8 @@ export interface TestServerOptions {
   clock?: TestClock;
   /** Login throttling of token-auth. */
   throttle?: ThrottleOptions | false;
+  /** Wraps the token-auth instance (e.g. to make one operation fail unexpectedly). */
+  wrapAuth?: (auth: TokenAuth) => TokenAuth;
   /** Wraps the store (e.g. to simulate an outage). */
   wrapStore?: (store: TokenAuthStore) => TokenAuthStore;
   /** Which server: the Koa app (default) or the plain node:http one. */
@@ -76,7 +78,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const clock = options.clock ?? createClock();
   const opened = await openStore(`sqlite://${join(dir, 'auth.sqlite')}`);
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
-  const auth = createTokenAuth({
+  const realAuth = createTokenAuth({
     store,
     secret: TEST_SECRET,
     issuer: TOKEN_ISSUER,
@@ -84,6 +86,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     now: clock.now,
     ...(options.throttle === undefined ? {} : { throttle: options.throttle }),
   });
+  const auth = options.wrapAuth ? options.wrapAuth(realAuth) : realAuth;
   const logs: string[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logs.push(line) } });
   let app: App | undefined;
@@ -119,7 +122,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logs,
     logger,
     async staffToken(email = `staff${++staffCount}@example.com`) {
-      await auth.ensureUser({ email, password: 'staff-password', isStaff: true });
+      await realAuth.ensureUser({ email, password: 'staff-password', isStaff: true });
       return (await client.login(email, 'staff-password')).access;
     },
     async close() {
