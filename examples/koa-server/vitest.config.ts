@@ -2,15 +2,17 @@ import { fileURLToPath } from 'node:url';
 import { defineProject } from 'vitest/config';
 
 // Tests run against the workspace packages' sources (no build needed); the runtime
-// (`npm start`) uses their built `dist/`.
+// (`npm start`) uses their built `dist/`. Exact-match aliases, so that `token-auth/redis`
+// does not become `.../index.ts/redis`.
 const source = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
 export default defineProject({
   resolve: {
-    alias: {
-      'token-auth': source('../../packages/token-auth/src/index.ts'),
-      '@game/score': source('../../packages/score/src/index.ts'),
-    },
+    alias: [
+      { find: /^token-auth$/, replacement: source('../../packages/token-auth/src/index.ts') },
+      { find: /^token-auth\/redis$/, replacement: source('../../packages/token-auth/src/redis.ts') },
+      { find: /^@game\/score$/, replacement: source('../../packages/score/src/index.ts') },
+    ],
   },
   test: {
     name: 'koa-server',

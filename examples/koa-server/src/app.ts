@@ -7,12 +7,18 @@
 
 import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
-import Koa from 'koa';
 import type { Middleware } from 'koa';
+import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { TokenAuth } from 'token-auth';
-import { endpoints as allEndpoints, matchRoute, methodNotAllowed, notFound, score as scoreEndpoint } from './http/endpoints.js';
 import type { Endpoint, EndpointDeps } from './http/endpoints.js';
+import {
+  endpoints as allEndpoints,
+  matchRoute,
+  methodNotAllowed,
+  notFound,
+  score as scoreEndpoint,
+} from './http/endpoints.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from './http/request.js';
 import { bearerAuth, staffOnly } from './koa/bearer-auth.js';
 import { jsonBody } from './koa/json-body.js';
@@ -83,8 +89,10 @@ export type App = Koa<AppState>;
 export function createApp(options: CreateAppOptions): App {
   const { auth, logger } = options;
   if (typeof auth?.login !== 'function') throw new TypeError('createApp: options.auth must be a TokenAuth');
-  if (typeof logger?.child !== 'function') throw new TypeError('createApp: options.logger must be a pino logger');
-  if (typeof options.checkHealth !== 'function') throw new TypeError('createApp: options.checkHealth must be a function');
+  if (typeof logger?.child !== 'function')
+    throw new TypeError('createApp: options.logger must be a pino logger');
+  if (typeof options.checkHealth !== 'function')
+    throw new TypeError('createApp: options.checkHealth must be a function');
   const bodyBytes = options.limits?.bodyBytes ?? DEFAULT_BODY_LIMIT_BYTES;
 
   const mounted = mountedEndpoints(Boolean(options.score));

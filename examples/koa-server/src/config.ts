@@ -80,10 +80,12 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
 
   const portText = value('PORT') ?? '8000';
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
-  if (!(port >= 0 && port <= 65_535)) throw new ConfigEnvError('PORT', `must be an integer from 0 to 65535, got "${portText}"`);
+  if (!(port >= 0 && port <= 65_535))
+    throw new ConfigEnvError('PORT', `must be an integer from 0 to 65535, got "${portText}"`);
 
   const host = value('HOST') ?? '127.0.0.1';
-  if (!/^[A-Za-z0-9.:[\]%-]{1,255}$/.test(host)) throw new ConfigEnvError('HOST', 'must be a host name or an IP address');
+  if (!/^[A-Za-z0-9.:[\]%-]{1,255}$/.test(host))
+    throw new ConfigEnvError('HOST', 'must be a host name or an IP address');
 
   const databaseUrl = value('DATABASE_URL') ?? DEFAULT_DATABASE_URL;
   checkDatabaseUrl(databaseUrl);
@@ -92,11 +94,14 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   if (jwtSecret === undefined && production) {
     throw new ConfigEnvError(
       'JWT_SECRET',
-      'is required when NODE_ENV=production. Generate one with: node -e "console.log(require(\'node:crypto\').randomBytes(48).toString(\'base64url\'))"',
+      "is required when NODE_ENV=production. Generate one with: node -e \"console.log(require('node:crypto').randomBytes(48).toString('base64url'))\"",
     );
   }
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret, 'utf8') < MIN_SECRET_BYTES) {
-    throw new ConfigEnvError('JWT_SECRET', `is too short: use at least ${MIN_SECRET_BYTES} bytes (256 bits) of random data`);
+    throw new ConfigEnvError(
+      'JWT_SECRET',
+      `is too short: use at least ${MIN_SECRET_BYTES} bytes (256 bits) of random data`,
+    );
   }
 
   // --- redis (scale-out): the processes sharing a Redis must all sign with one secret ---
@@ -109,7 +114,8 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   // --- end redis ---
 
   const adminEmail = value('ADMIN_EMAIL');
-  const adminPassword = env.ADMIN_PASSWORD === undefined || env.ADMIN_PASSWORD === '' ? undefined : env.ADMIN_PASSWORD;
+  const adminPassword =
+    env.ADMIN_PASSWORD === undefined || env.ADMIN_PASSWORD === '' ? undefined : env.ADMIN_PASSWORD;
   if (adminEmail !== undefined && adminPassword === undefined) {
     throw new ConfigEnvError('ADMIN_PASSWORD', 'is required when ADMIN_EMAIL is set');
   }
@@ -134,7 +140,10 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     databaseUrl,
     jwtSecret,
     production,
-    admin: adminEmail !== undefined && adminPassword !== undefined ? { email: adminEmail, password: adminPassword } : undefined,
+    admin:
+      adminEmail !== undefined && adminPassword !== undefined
+        ? { email: adminEmail, password: adminPassword }
+        : undefined,
     logLevel: logLevel as LevelWithSilent,
     trustProxy,
   };

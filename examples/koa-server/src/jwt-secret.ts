@@ -36,7 +36,10 @@ export interface ResolvedSecret {
  * const { secret, source } = resolveJwtSecret({ configured: process.env.JWT_SECRET, dataDir: './data' });
  * ```
  */
-export function resolveJwtSecret(options: { configured: string | undefined; dataDir: string | undefined }): ResolvedSecret {
+export function resolveJwtSecret(options: {
+  configured: string | undefined;
+  dataDir: string | undefined;
+}): ResolvedSecret {
   if (options.configured !== undefined) return { secret: options.configured, source: 'env' };
   const generated = randomBytes(48).toString('base64url');
   if (options.dataDir === undefined) return { secret: generated, source: 'ephemeral' };
@@ -60,7 +63,10 @@ export function resolveJwtSecret(options: { configured: string | undefined; data
     throw new ConfigEnvError('JWT_SECRET', `is not set and the secret file ${file} cannot be read`);
   }
   if (Buffer.byteLength(kept, 'utf8') < MIN_SECRET_BYTES) {
-    throw new ConfigEnvError('JWT_SECRET', `is not set and the secret in ${file} is too short; delete the file to generate a new one`);
+    throw new ConfigEnvError(
+      'JWT_SECRET',
+      `is not set and the secret in ${file} is too short; delete the file to generate a new one`,
+    );
   }
   return { secret: kept, source: 'file', file };
 }

@@ -5,8 +5,8 @@
  * @module
  */
 
-import pino from 'pino';
 import type { DestinationStream, LevelWithSilent, Logger } from 'pino';
+import pino from 'pino';
 
 /** Paths pino redacts from every log line. */
 export const REDACTED_PATHS: readonly string[] = [

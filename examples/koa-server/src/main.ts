@@ -6,8 +6,8 @@
  * @module
  */
 
-import { ConfigEnvError, parseConfig } from './config.js';
 import type { ServerConfig } from './config.js';
+import { ConfigEnvError, parseConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 

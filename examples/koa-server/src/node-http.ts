@@ -6,16 +6,22 @@
  * @module
  */
 
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { Logger } from 'pino';
 import type { TokenAuth } from 'token-auth';
 import { authenticateBearer } from './http/bearer.js';
-import { briefEndpoints, matchRoute, methodNotAllowed, notFound } from './http/endpoints.js';
 import type { Endpoint, EndpointDeps } from './http/endpoints.js';
+import { briefEndpoints, matchRoute, methodNotAllowed, notFound } from './http/endpoints.js';
 import { PROBLEM_CONTENT_TYPE, problemFromError } from './http/problem.js';
 import { readJsonBody } from './http/read-json-body.js';
-import { API_CSP, COMMON_SECURITY_HEADERS, DEFAULT_BODY_LIMIT_BYTES, loggablePath, requestIdFrom } from './http/request.js';
+import {
+  API_CSP,
+  COMMON_SECURITY_HEADERS,
+  DEFAULT_BODY_LIMIT_BYTES,
+  loggablePath,
+  requestIdFrom,
+} from './http/request.js';
 import { buildOpenApiDocument } from './openapi.js';
 
 /** Options of {@link createNodeHttpServer}. */
@@ -49,7 +55,8 @@ export interface NodeHttpServerOptions {
  */
 export function createNodeHttpServer(options: NodeHttpServerOptions): Server {
   const { auth, logger } = options;
-  if (typeof auth?.login !== 'function') throw new TypeError('createNodeHttpServer: options.auth must be a TokenAuth');
+  if (typeof auth?.login !== 'function')
+    throw new TypeError('createNodeHttpServer: options.auth must be a TokenAuth');
   const limitBytes = options.limits?.bodyBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const openApiDocument = buildOpenApiDocument(briefEndpoints);
   const deps: EndpointDeps = { auth, checkHealth: async () => {}, openApiDocument: () => openApiDocument };
@@ -65,7 +72,12 @@ export function createNodeHttpServer(options: NodeHttpServerOptions): Server {
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       log?.info(
-        { method: req.method, path: loggablePath(req.url ?? '/'), status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 },
+        {
+          method: req.method,
+          path: loggablePath(req.url ?? '/'),
+          status: res.statusCode,
+          durationMs: Math.round(durationMs * 10) / 10,
+        },
         'request',
       );
     });
@@ -95,11 +107,13 @@ async function handle(
   const match = matchRoute(briefEndpoints, method, url.pathname);
   if (match.kind === 'not_found') throw notFound(briefEndpoints, url.pathname);
   if (match.kind === 'method_not_allowed') {
-    if (method === 'OPTIONS') return { status: 204, body: undefined, headers: { Allow: match.allow.join(', ') } };
+    if (method === 'OPTIONS')
+      return { status: 204, body: undefined, headers: { Allow: match.allow.join(', ') } };
     throw methodNotAllowed(method, match.allow);
   }
   const endpoint: Endpoint = match.endpoint;
-  const claims = endpoint.security === 'none' ? undefined : await authenticateBearer(deps.auth, req.headers.authorization);
+  const claims =
+    endpoint.security === 'none' ? undefined : await authenticateBearer(deps.auth, req.headers.authorization);
   if (endpoint.security === 'staff' && claims) await deps.auth.requireStaff(claims.userId);
   const body = endpoint.requestSchema ? await readJsonBody(req, { limitBytes }) : undefined;
   return endpoint.run(deps, { body, claims, clientKey: req.socket.remoteAddress, query: url.searchParams });

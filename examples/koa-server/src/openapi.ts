@@ -10,15 +10,20 @@ import { statusTitle } from './http/problem.js';
 import { requestSchemas, responseSchemas } from './schemas.js';
 
 /** Extra headers documented on problem responses, by status. */
-const PROBLEM_HEADERS: Readonly<Record<number, Record<string, { description: string; schema: { type: 'string' } }>>> = {
+const PROBLEM_HEADERS: Readonly<
+  Record<number, Record<string, { description: string; schema: { type: 'string' } }>>
+> = {
   401: {
     'WWW-Authenticate': {
-      description: 'RFC 6750 Bearer challenge: `Bearer realm="api"`, with `error="invalid_token"` when a token was presented.',
+      description:
+        'RFC 6750 Bearer challenge: `Bearer realm="api"`, with `error="invalid_token"` when a token was presented.',
       schema: { type: 'string' },
     },
   },
   405: { Allow: { description: 'The methods this path allows.', schema: { type: 'string' } } },
-  429: { 'Retry-After': { description: 'Seconds until another attempt may succeed.', schema: { type: 'string' } } },
+  429: {
+    'Retry-After': { description: 'Seconds until another attempt may succeed.', schema: { type: 'string' } },
+  },
   503: { 'Retry-After': { description: 'Seconds after which to retry.', schema: { type: 'string' } } },
 };
 
@@ -113,7 +118,9 @@ function operationOf(endpoint: Endpoint): JsonObject {
   const responses: Record<string, JsonObject> = {
     [String(endpoint.successStatus)]: {
       description: endpoint.successDescription,
-      content: { 'application/json': { schema: { $ref: `#/components/schemas/${endpoint.responseSchema}` } } },
+      content: {
+        'application/json': { schema: { $ref: `#/components/schemas/${endpoint.responseSchema}` } },
+      },
     },
   };
   for (const status of [...endpoint.problemStatuses, ...COMMON_PROBLEMS]) {

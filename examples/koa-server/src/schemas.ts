@@ -6,8 +6,8 @@
  * @module
  */
 
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import formatsPlugin from 'ajv-formats';
 import { SETTINGS_BOUNDS, ValidationError } from 'token-auth';
 import type { FieldProblem } from './http/problem.js';
@@ -69,7 +69,13 @@ export const requestSchemas = {
     description: 'Credentials.',
     properties: {
       email: { type: 'string', minLength: 1, maxLength: EMAIL_MAX_LENGTH, examples: ['user@example.com'] },
-      password: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_LENGTH, writeOnly: true, examples: ['password'] },
+      password: {
+        type: 'string',
+        minLength: 1,
+        maxLength: PASSWORD_MAX_LENGTH,
+        writeOnly: true,
+        examples: ['password'],
+      },
     },
     required: ['email', 'password'],
     additionalProperties: false,
@@ -134,15 +140,25 @@ const bound = {
 export const responseSchemas = {
   RegisterResponse: {
     type: 'object',
-    properties: { id: { type: 'integer', minimum: 1, examples: [1] }, email: { type: 'string', examples: ['user@example.com'] } },
+    properties: {
+      id: { type: 'integer', minimum: 1, examples: [1] },
+      email: { type: 'string', examples: ['user@example.com'] },
+    },
     required: ['id', 'email'],
     additionalProperties: false,
   },
   TokenPair: {
     type: 'object',
     properties: {
-      access_token: { type: 'string', description: 'A JWT (HS256); send it as `Authorization: Bearer <token>`.' },
-      refresh_token: { type: 'string', format: 'uuid', description: 'A UUID; use it once with /api/refresh/.' },
+      access_token: {
+        type: 'string',
+        description: 'A JWT (HS256); send it as `Authorization: Bearer <token>`.',
+      },
+      refresh_token: {
+        type: 'string',
+        format: 'uuid',
+        description: 'A UUID; use it once with /api/refresh/.',
+      },
     },
     required: ['access_token', 'refresh_token'],
     additionalProperties: false,
@@ -165,7 +181,8 @@ export const responseSchemas = {
   },
   Settings: {
     type: 'object',
-    description: 'The token lifetimes in force (whole seconds), their defaults, whether each was changed, and bounds.',
+    description:
+      'The token lifetimes in force (whole seconds), their defaults, whether each was changed, and bounds.',
     properties: {
       access_token_lifetime: { type: 'integer', examples: [30] },
       refresh_token_lifetime: { type: 'integer', examples: [2_592_000] },
@@ -204,7 +221,8 @@ export const responseSchemas = {
                 },
                 { type: 'null' },
               ],
-              description: 'Who made the change (`null` for a system change); `email` is `null` for a deleted user.',
+              description:
+                'Who made the change (`null` for a system change); `email` is `null` for a deleted user.',
             },
           },
           required: ['setting', 'old_value', 'new_value', 'changed_at', 'changed_by'],
@@ -350,13 +368,18 @@ function describe(name: RequestSchemaName, error: ErrorObject): [field: string, 
     case 'minProperties':
       return ['body', `Provide at least one of: ${Object.keys(requestSchemas[name].properties).join(', ')}.`];
     case 'type':
-      return [field, field === 'body' ? 'The body must be a JSON object.' : `Must be ${article(String(params.type))}.`];
+      return [
+        field,
+        field === 'body' ? 'The body must be a JSON object.' : `Must be ${article(String(params.type))}.`,
+      ];
     case 'format':
       return [field, FORMAT_MESSAGES[String(params.format)] ?? `Must be a valid ${String(params.format)}.`];
     case 'minLength':
       return [
         field,
-        params.limit === 1 ? 'This field may not be blank.' : `Ensure this field has at least ${String(params.limit)} characters.`,
+        params.limit === 1
+          ? 'This field may not be blank.'
+          : `Ensure this field has at least ${String(params.limit)} characters.`,
       ];
     case 'maxLength':
       return [field, `Ensure this field has no more than ${String(params.limit)} characters.`];

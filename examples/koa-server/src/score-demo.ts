@@ -21,7 +21,9 @@ export const DEMO_MATCH_SEED = 2024;
  * scoreAt(0); // { home: 0, away: 0 }
  * ```
  */
-export function createScoreDemo(seed: number = DEMO_MATCH_SEED): (offset: number) => { home: number; away: number } {
+export function createScoreDemo(
+  seed: number = DEMO_MATCH_SEED,
+): (offset: number) => { home: number; away: number } {
   const timeline = new ScoreTimeline(generateGame({ seed }));
   return (offset) => {
     const { home, away } = timeline.scoreAt(offset);

@@ -5,15 +5,15 @@
  * @module
  */
 
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { createTokenAuth, isTokenAuthError } from 'token-auth';
 import type { TokenAuth, TokenAuthStore } from 'token-auth';
+import { createTokenAuth, isTokenAuthError } from 'token-auth';
 import { createApp } from './app.js';
-import { ConfigEnvError } from './config.js';
 import type { ServerConfig } from './config.js';
+import { ConfigEnvError } from './config.js';
 import { resolveJwtSecret } from './jwt-secret.js';
 import { createScoreDemo } from './score-demo.js';
 import { dataDirOf, openStore } from './store.js';
@@ -72,7 +72,12 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
 
   const store = await openStore(config.databaseUrl);
   try {
-    const auth = createTokenAuth({ store, secret: resolved.secret, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
+    const auth = createTokenAuth({
+      store,
+      secret: resolved.secret,
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCE,
+    });
     if (config.admin) await ensureAdmin(auth, config.admin, logger);
 
     const app = createApp({
@@ -115,7 +120,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   }
 }
 
-async function ensureAdmin(auth: TokenAuth, admin: { email: string; password: string }, logger: Logger): Promise<void> {
+async function ensureAdmin(
+  auth: TokenAuth,
+  admin: { email: string; password: string },
+  logger: Logger,
+): Promise<void> {
   try {
     const user = await auth.ensureUser({ email: admin.email, password: admin.password, isStaff: true });
     logger.info({ userId: user.id }, 'staff user from ADMIN_EMAIL is ready');

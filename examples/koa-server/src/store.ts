@@ -6,8 +6,8 @@
  */
 
 import { dirname, resolve } from 'node:path';
-import { createSqliteStore, MemoryStore } from 'token-auth';
 import type { TokenAuthStore } from 'token-auth';
+import { createSqliteStore, MemoryStore } from 'token-auth';
 
 /**
  * The file of a `sqlite://` URL, resolved against the working directory.

@@ -97,7 +97,10 @@ export function describeContract(label: string, baseUrl: () => string): void {
     it('a duplicate email at registration is a 400 naming the email field', async () => {
       const email = uniqueEmail();
       await api().post('/api/register/', { password: 'password', email });
-      const response = await api().post('/api/register/', { password: 'password', email: email.toUpperCase() });
+      const response = await api().post('/api/register/', {
+        password: 'password',
+        email: email.toUpperCase(),
+      });
       expect(response.status).toBe(400);
       expect(response.body.errors).toEqual([{ field: 'email', message: expect.any(String) }]);
     });
@@ -155,7 +158,10 @@ export function describeContract(label: string, baseUrl: () => string): void {
     });
 
     it('a body over 16 KiB is a 413', async () => {
-      const response = await api().post('/api/register/', { email: uniqueEmail(), password: 'x'.repeat(17 * 1024) });
+      const response = await api().post('/api/register/', {
+        email: uniqueEmail(),
+        password: 'x'.repeat(17 * 1024),
+      });
       expect(response.status).toBe(413);
     });
 

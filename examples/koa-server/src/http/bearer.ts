@@ -6,8 +6,8 @@
  * @module
  */
 
-import { isTokenAuthError } from 'token-auth';
 import type { AccessTokenClaims, TokenAuth } from 'token-auth';
+import { isTokenAuthError } from 'token-auth';
 import { bearerChallenge, HttpProblem } from './problem.js';
 
 /** RFC 6750 `b64token` syntax. */
@@ -52,7 +52,10 @@ export function readBearerToken(authorization: string | undefined): string | und
  * const claims = await authenticateBearer(auth, req.headers.authorization);
  * ```
  */
-export async function authenticateBearer(auth: TokenAuth, authorization: string | undefined): Promise<AccessTokenClaims> {
+export async function authenticateBearer(
+  auth: TokenAuth,
+  authorization: string | undefined,
+): Promise<AccessTokenClaims> {
   const token = readBearerToken(authorization);
   if (token === undefined) {
     throw new HttpProblem(401, 'not_authenticated', 'Authentication credentials were not provided.', {

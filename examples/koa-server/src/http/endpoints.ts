@@ -7,10 +7,10 @@
  * @module
  */
 
-import { isTokenAuthError } from 'token-auth';
 import type { AccessTokenClaims, PublicUser, SettingsView, TokenAuth, TokenPair } from 'token-auth';
-import { validateRequest } from '../schemas.js';
+import { isTokenAuthError } from 'token-auth';
 import type { RequestBodies, RequestSchemaName, ResponseSchemaName } from '../schemas.js';
+import { validateRequest } from '../schemas.js';
 import { invalidToken } from './bearer.js';
 import { HttpProblem } from './problem.js';
 
@@ -99,7 +99,10 @@ export interface Endpoint {
   run(deps: EndpointDeps, input: EndpointInput): Promise<EndpointResult>;
 }
 
-type Definition<N extends RequestSchemaName | undefined> = Omit<Endpoint, 'run' | 'requestSchema' | 'queryParameters'> & {
+type Definition<N extends RequestSchemaName | undefined> = Omit<
+  Endpoint,
+  'run' | 'requestSchema' | 'queryParameters'
+> & {
   requestSchema: N;
   queryParameters?: readonly QueryParameter[];
   handle(
@@ -116,7 +119,9 @@ function define<N extends RequestSchemaName | undefined>(definition: Definition<
     queryParameters: definition.queryParameters ?? [],
     async run(deps, input) {
       const body = (
-        definition.requestSchema === undefined ? undefined : validateRequest(definition.requestSchema, input.body)
+        definition.requestSchema === undefined
+          ? undefined
+          : validateRequest(definition.requestSchema, input.body)
       ) as N extends RequestSchemaName ? RequestBodies[N] : undefined;
       return handle(deps, body, input);
     },
@@ -351,7 +356,8 @@ export const getSettings = define({
   method: 'GET',
   path: '/api/admin/settings/',
   summary: 'Read the token lifetimes',
-  description: 'The lifetimes in force, with their defaults, whether each was changed, and the allowed bounds. Staff only.',
+  description:
+    'The lifetimes in force, with their defaults, whether each was changed, and the allowed bounds. Staff only.',
   tag: 'admin',
   security: 'staff',
   requestSchema: undefined,
@@ -429,7 +435,10 @@ export const getSettingsHistory = define({
       old_value: change.oldValue,
       new_value: change.newValue,
       changed_at: new Date(change.changedAt).toISOString(),
-      changed_by: change.changedBy === null ? null : { id: change.changedBy, email: emails.get(change.changedBy) ?? null },
+      changed_by:
+        change.changedBy === null
+          ? null
+          : { id: change.changedBy, email: emails.get(change.changedBy) ?? null },
     }));
     return { status: 200, body: { history } };
   },
@@ -608,7 +617,12 @@ export function notFound(table: readonly Endpoint[], path: string): HttpProblem 
  */
 export function methodNotAllowed(method: string, allow: readonly string[]): HttpProblem {
   const shown = /^[A-Z]{1,16}$/.test(method) ? method : 'This method';
-  return new HttpProblem(405, 'method_not_allowed', `${shown} is not allowed here; allowed: ${allow.join(', ')}.`, {
-    headers: { Allow: allow.join(', ') },
-  });
+  return new HttpProblem(
+    405,
+    'method_not_allowed',
+    `${shown} is not allowed here; allowed: ${allow.join(', ')}.`,
+    {
+      headers: { Allow: allow.join(', ') },
+    },
+  );
 }

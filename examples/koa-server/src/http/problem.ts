@@ -7,8 +7,8 @@
  * @module
  */
 
-import { isTokenAuthError } from 'token-auth';
 import type { FieldError } from 'token-auth';
+import { isTokenAuthError } from 'token-auth';
 
 /** The media type of every error body. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -249,7 +249,10 @@ function fromTokenAuthError(error: Error & { code: string }): MappedProblem {
     case 'user_not_found':
       return client(problemResponse(404, 'user_not_found', 'No such user.'));
     case 'too_many_attempts': {
-      const seconds = Math.max(1, Math.ceil((error as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1));
+      const seconds = Math.max(
+        1,
+        Math.ceil((error as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1),
+      );
       return client(
         problemResponse(429, 'too_many_attempts', `Too many failed attempts; retry in ${seconds} s.`, {
           'Retry-After': String(seconds),
@@ -260,9 +263,14 @@ function fromTokenAuthError(error: Error & { code: string }): MappedProblem {
       return client(problemResponse(403, 'forbidden', 'You do not have permission to perform this action.'));
     case 'store_failure':
       return {
-        response: problemResponse(503, 'store_unavailable', 'The service is temporarily unavailable; try again later.', {
-          'Retry-After': '5',
-        }),
+        response: problemResponse(
+          503,
+          'store_unavailable',
+          'The service is temporarily unavailable; try again later.',
+          {
+            'Retry-After': '5',
+          },
+        ),
         unexpected: false,
       };
     default:
@@ -293,7 +301,11 @@ function fromBodyParserError(error: unknown): ProblemResponse | undefined {
           : 'The request body is too large.',
       );
     case 'entity.parse.failed':
-      return problemResponse(400, 'malformed_json', 'The request body is not valid JSON (expected a JSON object).');
+      return problemResponse(
+        400,
+        'malformed_json',
+        'The request body is not valid JSON (expected a JSON object).',
+      );
     case 'charset.unsupported':
       return problemResponse(415, 'unsupported_media_type', 'Send the body as UTF-8 JSON.');
     case 'encoding.unsupported':
@@ -306,11 +318,24 @@ function fromBodyParserError(error: unknown): ProblemResponse | undefined {
   }
   // co-body's JSON.parse failures: a SyntaxError with status 400 (and the raw body, never logged).
   if (error instanceof SyntaxError && status === 400) {
-    return problemResponse(400, 'malformed_json', 'The request body is not valid JSON (expected a JSON object).');
+    return problemResponse(
+      400,
+      'malformed_json',
+      'The request body is not valid JSON (expected a JSON object).',
+    );
   }
   // Any other http-errors style client error (status 4xx, exposed): keep its status.
-  if (typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: unknown }).expose === true) {
-    return problemResponse(status, 'bad_request', statusTitle(status) === 'Error' ? 'The request is invalid.' : `${statusTitle(status)}.`);
+  if (
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500 &&
+    (error as { expose?: unknown }).expose === true
+  ) {
+    return problemResponse(
+      status,
+      'bad_request',
+      statusTitle(status) === 'Error' ? 'The request is invalid.' : `${statusTitle(status)}.`,
+    );
   }
   return undefined;
 }

@@ -11,7 +11,7 @@ import { HttpProblem } from './problem.js';
 import { assertJsonBody, hasBody } from './request.js';
 
 /** A JSON text whose first value is an object or an array (RFC 8259 whitespace allowed). */
-const OBJECT_OR_ARRAY = /^[\x20\x09\x0a\x0d]*[[{]/;
+const OBJECT_OR_ARRAY = /^[ \t\n\r]*[[{]/;
 
 /**
  * Reads and parses a JSON body.
@@ -29,7 +29,11 @@ export async function readJsonBody(req: IncomingMessage, options: { limitBytes: 
   const { limitBytes } = options;
   assertJsonBody(req.headers);
   if (!hasBody(req.headers)) return undefined;
-  const charset = /;\s*charset=([^;]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.trim().replace(/"/g, '').toLowerCase();
+  const charset = /;\s*charset=([^;]+)/i
+    .exec(req.headers['content-type'] ?? '')?.[1]
+    ?.trim()
+    .replace(/"/g, '')
+    .toLowerCase();
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as UTF-8 JSON.');
   }
@@ -59,5 +63,9 @@ export async function readJsonBody(req: IncomingMessage, options: { limitBytes: 
 }
 
 function malformed(): HttpProblem {
-  return new HttpProblem(400, 'malformed_json', 'The request body is not valid JSON (expected a JSON object).');
+  return new HttpProblem(
+    400,
+    'malformed_json',
+    'The request body is not valid JSON (expected a JSON object).',
+  );
 }

@@ -56,7 +56,11 @@ export function hasBody(headers: IncomingHttpHeaders): boolean {
  */
 export function assertJsonBody(headers: IncomingHttpHeaders): void {
   if (hasBody(headers) && !isJsonContentType(headers['content-type'])) {
-    throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json.');
+    throw new HttpProblem(
+      415,
+      'unsupported_media_type',
+      'Send the body as JSON with Content-Type: application/json.',
+    );
   }
 }
 

@@ -24,7 +24,8 @@ import type { AppState } from './state.js';
  */
 export function bearerAuth(options: { auth: TokenAuth }): Middleware<AppState> {
   const { auth } = options;
-  if (typeof auth?.verifyAccessToken !== 'function') throw new TypeError('bearerAuth: options.auth must be a TokenAuth');
+  if (typeof auth?.verifyAccessToken !== 'function')
+    throw new TypeError('bearerAuth: options.auth must be a TokenAuth');
   return async function bearerAuthMiddleware(ctx, next) {
     ctx.state.auth = await authenticateBearer(auth, ctx.get('Authorization') || undefined);
     await next();
@@ -46,7 +47,8 @@ export function bearerAuth(options: { auth: TokenAuth }): Middleware<AppState> {
  */
 export function staffOnly(options: { auth: TokenAuth }): Middleware<AppState> {
   const { auth } = options;
-  if (typeof auth?.requireStaff !== 'function') throw new TypeError('staffOnly: options.auth must be a TokenAuth');
+  if (typeof auth?.requireStaff !== 'function')
+    throw new TypeError('staffOnly: options.auth must be a TokenAuth');
   return async function staffOnlyMiddleware(ctx, next) {
     const claims = ctx.state.auth;
     if (!claims) throw new Error('staffOnly must be mounted after bearerAuth');

@@ -24,7 +24,8 @@ import type { AppState } from './state.js';
  */
 export function jsonBody(options: { limitBytes: number }): Middleware<AppState> {
   const { limitBytes } = options;
-  if (!Number.isInteger(limitBytes) || limitBytes <= 0) throw new RangeError('jsonBody: limitBytes must be a positive integer');
+  if (!Number.isInteger(limitBytes) || limitBytes <= 0)
+    throw new RangeError('jsonBody: limitBytes must be a positive integer');
   const parse = bodyParser({ enableTypes: ['json'], jsonLimit: `${limitBytes}b`, strict: true });
   return async function jsonBodyMiddleware(ctx, next) {
     assertJsonBody(ctx.req.headers);

@@ -81,7 +81,11 @@ function redirectToSlash(ctx: ParameterizedContext<AppState>): void {
 }
 
 /** Streams a file, or leaves the response alone (→ 404 by the fallback) when there is none. */
-async function sendFile(ctx: ParameterizedContext<AppState>, folders: readonly string[], name: string): Promise<void> {
+async function sendFile(
+  ctx: ParameterizedContext<AppState>,
+  folders: readonly string[],
+  name: string,
+): Promise<void> {
   const file = await findStaticFile(folders, name);
   if (!file) return;
   ctx.status = 200;

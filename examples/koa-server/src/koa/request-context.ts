@@ -37,7 +37,13 @@ export function requestContext(options: { logger: Logger }): Middleware<AppState
       ctx.set('Content-Security-Policy', ctx.response.is('html') ? PAGE_CSP : API_CSP);
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       ctx.state.log.info(
-        { method: ctx.method, path: loggablePath(ctx.url), status: ctx.status, durationMs: Math.round(durationMs * 10) / 10, ip: ctx.ip },
+        {
+          method: ctx.method,
+          path: loggablePath(ctx.url),
+          status: ctx.status,
+          durationMs: Math.round(durationMs * 10) / 10,
+          ip: ctx.ip,
+        },
         'request',
       );
     }

@@ -44,7 +44,10 @@ export interface StaticFile {
  * await findStaticFile(['/srv/public/admin'], 'admin.css');
  * ```
  */
-export async function findStaticFile(folders: readonly string[], name: string): Promise<StaticFile | undefined> {
+export async function findStaticFile(
+  folders: readonly string[],
+  name: string,
+): Promise<StaticFile | undefined> {
   if (!SAFE_NAME.test(name) || name.includes('..')) return undefined;
   const contentType = CONTENT_TYPES[extname(name).toLowerCase()];
   if (!contentType) return undefined;

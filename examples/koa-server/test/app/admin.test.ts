@@ -15,9 +15,14 @@ beforeAll(async () => {
 afterAll(() => t.close());
 beforeEach(async () => {
   // Every test starts from the defaults (a reset is itself a recorded change).
-  const current = await t.client.get('/api/admin/settings/', { token: await t.staffToken('root@example.com') });
+  const current = await t.client.get('/api/admin/settings/', {
+    token: await t.staffToken('root@example.com'),
+  });
   if (current.body.changed.access_token_lifetime || current.body.changed.refresh_token_lifetime) {
-    await t.auth.updateSettings({ accessTokenTtlSeconds: 30, refreshTokenTtlSeconds: 2_592_000 }, { userId: null });
+    await t.auth.updateSettings(
+      { accessTokenTtlSeconds: 30, refreshTokenTtlSeconds: 2_592_000 },
+      { userId: null },
+    );
   }
   staff = await t.staffToken('root@example.com');
 });
@@ -62,7 +67,11 @@ describe('GET /api/admin/settings/', () => {
 
 describe('PUT /api/admin/settings/', () => {
   it('changes one lifetime and marks it changed', async () => {
-    const response = await t.client.put('/api/admin/settings/', { access_token_lifetime: 120 }, { token: staff });
+    const response = await t.client.put(
+      '/api/admin/settings/',
+      { access_token_lifetime: 120 },
+      { token: staff },
+    );
     expect(response.status).toBe(200);
     expect(response.body.access_token_lifetime).toBe(120);
     expect(response.body.refresh_token_lifetime).toBe(2_592_000);
@@ -93,7 +102,11 @@ describe('PUT /api/admin/settings/', () => {
   });
 
   it('rejects a value above the bound, naming the field', async () => {
-    const response = await t.client.put('/api/admin/settings/', { access_token_lifetime: 86_401 }, { token: staff });
+    const response = await t.client.put(
+      '/api/admin/settings/',
+      { access_token_lifetime: 86_401 },
+      { token: staff },
+    );
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([
       { field: 'access_token_lifetime', message: 'Ensure this value is less than or equal to 86400.' },
@@ -101,20 +114,36 @@ describe('PUT /api/admin/settings/', () => {
   });
 
   it('rejects zero, naming the field', async () => {
-    const response = await t.client.put('/api/admin/settings/', { refresh_token_lifetime: 0 }, { token: staff });
+    const response = await t.client.put(
+      '/api/admin/settings/',
+      { refresh_token_lifetime: 0 },
+      { token: staff },
+    );
     expect(response.body.errors).toEqual([
       { field: 'refresh_token_lifetime', message: 'Ensure this value is greater than or equal to 1.' },
     ]);
   });
 
   it('rejects a fractional number of seconds', async () => {
-    const response = await t.client.put('/api/admin/settings/', { access_token_lifetime: 1.5 }, { token: staff });
-    expect(response.body.errors).toEqual([{ field: 'access_token_lifetime', message: 'Must be an integer.' }]);
+    const response = await t.client.put(
+      '/api/admin/settings/',
+      { access_token_lifetime: 1.5 },
+      { token: staff },
+    );
+    expect(response.body.errors).toEqual([
+      { field: 'access_token_lifetime', message: 'Must be an integer.' },
+    ]);
   });
 
   it('rejects a number sent as a string', async () => {
-    const response = await t.client.put('/api/admin/settings/', { access_token_lifetime: '60' }, { token: staff });
-    expect(response.body.errors).toEqual([{ field: 'access_token_lifetime', message: 'Must be an integer.' }]);
+    const response = await t.client.put(
+      '/api/admin/settings/',
+      { access_token_lifetime: '60' },
+      { token: staff },
+    );
+    expect(response.body.errors).toEqual([
+      { field: 'access_token_lifetime', message: 'Must be an integer.' },
+    ]);
   });
 
   it('rejects an unknown setting by name', async () => {
@@ -130,7 +159,11 @@ describe('PUT /api/admin/settings/', () => {
 
   it('answers 403 to a user who is not staff, and changes nothing', async () => {
     const { access } = await t.client.signUp(email());
-    const response = await t.client.put('/api/admin/settings/', { access_token_lifetime: 5 }, { token: access });
+    const response = await t.client.put(
+      '/api/admin/settings/',
+      { access_token_lifetime: 5 },
+      { token: access },
+    );
     expect(response.status).toBe(403);
     expect((await t.auth.getSettings()).values.accessTokenTtlSeconds).toBe(30);
   });

@@ -6,7 +6,9 @@ let n = 0;
 const email = () => `auth${++n}@example.com`;
 
 beforeAll(async () => {
-  t = await startTestServer({ throttle: { maxFailuresPerAccount: 3, maxFailuresPerClient: 1000, windowSeconds: 900 } });
+  t = await startTestServer({
+    throttle: { maxFailuresPerAccount: 3, maxFailuresPerClient: 1000, windowSeconds: 900 },
+  });
 });
 afterAll(() => t.close());
 
@@ -29,7 +31,11 @@ describe('POST /api/register/', () => {
   });
 
   it('rejects an unknown field by name', async () => {
-    const response = await t.client.post('/api/register/', { email: email(), password: 'password', role: 'admin' });
+    const response = await t.client.post('/api/register/', {
+      email: email(),
+      password: 'password',
+      role: 'admin',
+    });
     expect(response.status).toBe(400);
     expect(fields(response.body)).toEqual(['role']);
   });
@@ -87,7 +93,8 @@ describe('POST /api/login/', () => {
   it('answers 429 with Retry-After once an account has too many failures', async () => {
     const address = email();
     await t.client.post('/api/register/', { email: address, password: 'password' });
-    for (let i = 0; i < 3; i++) await t.client.post('/api/login/', { email: address, password: 'wrong-password' });
+    for (let i = 0; i < 3; i++)
+      await t.client.post('/api/login/', { email: address, password: 'wrong-password' });
     const response = await t.client.post('/api/login/', { email: address, password: 'password' });
     expect(response.status).toBe(429);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -137,7 +144,9 @@ describe('POST /api/refresh/', () => {
 
 describe('POST /api/logout/', () => {
   it('answers 401 for an unknown refresh token', async () => {
-    const response = await t.client.post('/api/logout/', { refresh_token: '3f1c2a4e-8b7d-4c6e-9a5b-1d2e3f4a5b6c' });
+    const response = await t.client.post('/api/logout/', {
+      refresh_token: '3f1c2a4e-8b7d-4c6e-9a5b-1d2e3f4a5b6c',
+    });
     expect(response.status).toBe(401);
   });
 

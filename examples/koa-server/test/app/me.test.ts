@@ -65,7 +65,9 @@ describe('PUT /api/me/', () => {
     const { access } = await t.client.signUp(email());
     const response = await t.client.put('/api/me/', {}, { token: access });
     expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([{ field: 'body', message: 'Provide at least one of: username, email.' }]);
+    expect(response.body.errors).toEqual([
+      { field: 'body', message: 'Provide at least one of: username, email.' },
+    ]);
   });
 
   it('rejects an email another user has, on the email field', async () => {
@@ -74,7 +76,9 @@ describe('PUT /api/me/', () => {
     const { access } = await t.client.signUp(email());
     const response = await t.client.put('/api/me/', { email: taken.toUpperCase() }, { token: access });
     expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([{ field: 'email', message: 'A user with this email already exists.' }]);
+    expect(response.body.errors).toEqual([
+      { field: 'email', message: 'A user with this email already exists.' },
+    ]);
   });
 
   it('rejects a username that is not a string', async () => {

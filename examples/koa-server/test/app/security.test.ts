@@ -9,11 +9,17 @@ let n = 0;
 const email = () => `security${++n}@example.com`;
 
 beforeAll(async () => {
-  t = await startTestServer({ throttle: { maxFailuresPerAccount: 1000, maxFailuresPerClient: 2, windowSeconds: 900 } });
+  t = await startTestServer({
+    throttle: { maxFailuresPerAccount: 1000, maxFailuresPerClient: 2, windowSeconds: 900 },
+  });
 });
 afterAll(() => t.close());
 
-async function sign(claims: { sub: string }, secret: string, overrides: { iss?: string; aud?: string } = {}): Promise<string> {
+async function sign(
+  claims: { sub: string },
+  secret: string,
+  overrides: { iss?: string; aud?: string } = {},
+): Promise<string> {
   const nowSeconds = Math.floor(t.clock.now() / 1000);
   return new SignJWT({ sid: '00000000-0000-4000-8000-000000000000' })
     .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'default' })
@@ -70,7 +76,9 @@ describe('response headers', () => {
   it('send nosniff and a deny-all CSP on API responses', async () => {
     const response = await t.client.get('/healthz');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(response.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; frame-ancestors 'none'",
+    );
   });
 
   it("send a CSP that allows only 'self' on the HTML pages", async () => {
@@ -131,7 +139,11 @@ describe('login throttling per client', () => {
     const address = email();
     await t.client.post('/api/register/', { email: address, password: 'password' });
     for (const ip of ['10.0.0.1', '10.0.0.2']) {
-      await t.client.post('/api/login/', { email: address, password: 'wrong-password' }, { headers: { 'X-Forwarded-For': ip } });
+      await t.client.post(
+        '/api/login/',
+        { email: address, password: 'wrong-password' },
+        { headers: { 'X-Forwarded-For': ip } },
+      );
     }
     const response = await t.client.post(
       '/api/login/',
@@ -150,7 +162,11 @@ describe('login throttling per client', () => {
       const address = 'proxied@example.com';
       await proxied.client.post('/api/register/', { email: address, password: 'password' });
       const attempt = (ip: string) =>
-        proxied.client.post('/api/login/', { email: address, password: 'wrong-password' }, { headers: { 'X-Forwarded-For': ip } });
+        proxied.client.post(
+          '/api/login/',
+          { email: address, password: 'wrong-password' },
+          { headers: { 'X-Forwarded-For': ip } },
+        );
       await attempt('10.0.0.1');
       await attempt('10.0.0.1');
       expect((await attempt('10.0.0.1')).status).toBe(429);

@@ -1,7 +1,10 @@
 /** A small JSON client over fetch for the tests: every call is a real HTTP request. */
 
+// biome-ignore lint/suspicious/noExplicitAny: tests assert on response bodies rather than type them.
+type Json = any;
+
 /** A response, its body parsed when it is JSON. */
-export interface ApiResponse<T = any> {
+export interface ApiResponse<T = Json> {
   status: number;
   headers: Headers;
   /** Parsed JSON (for JSON and problem+json), else undefined. */
@@ -22,10 +25,10 @@ export interface RequestOptions {
 
 /** A client bound to a base URL. */
 export interface ApiClient {
-  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
-  get<T = any>(path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
-  post<T = any>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
-  put<T = any>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
+  request<T = Json>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
+  get<T = Json>(path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
+  post<T = Json>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
+  put<T = Json>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
   /** Registers then logs in; returns the user id and the token pair. */
   signUp(email: string, password?: string): Promise<{ id: number; access: string; refresh: string }>;
   /** Logs in; returns the token pair (asserting a 200). */
@@ -34,12 +37,17 @@ export interface ApiClient {
 
 /** Creates a client for `baseUrl` (e.g. `http://127.0.0.1:34567`). */
 export function createClient(baseUrl: string): ApiClient {
-  async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  async function request<T>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     let body: string | undefined;
     if (options.body !== undefined) {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+        headers['Content-Type'] = 'application/json';
     }
     if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
     const response = await fetch(new URL(path, baseUrl), { method, headers, body, redirect: 'manual' });
@@ -61,8 +69,11 @@ export function createClient(baseUrl: string): ApiClient {
       return { access: response.body.access_token, refresh: response.body.refresh_token };
     },
     async signUp(email, password = 'password') {
-      const registered = await request<{ id: number }>('POST', '/api/register/', { body: { email, password } });
-      if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${registered.text}`);
+      const registered = await request<{ id: number }>('POST', '/api/register/', {
+        body: { email, password },
+      });
+      if (registered.status !== 201)
+        throw new Error(`register failed: ${registered.status} ${registered.text}`);
       return { id: registered.body.id, ...(await client.login(email, password)) };
     },
   };

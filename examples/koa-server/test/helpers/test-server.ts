@@ -3,23 +3,23 @@
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { createTokenAuth } from 'token-auth';
 import type { ThrottleOptions, TokenAuth, TokenAuthStore } from 'token-auth';
-import { createApp } from '../../src/app.js';
+import { createTokenAuth } from 'token-auth';
 import type { App } from '../../src/app.js';
+import { createApp } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createNodeHttpServer } from '../../src/node-http.js';
 import { createScoreDemo } from '../../src/score-demo.js';
-import { openStore } from '../../src/store.js';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/server.js';
-import { type ApiClient, createClient } from './http-client.js';
+import { openStore } from '../../src/store.js';
 import { createClock, type TestClock } from './clock.js';
+import { type ApiClient, createClient } from './http-client.js';
 
 /** The signing secret of the test servers (tests only). */
 export const TEST_SECRET = 'test-secret-of-at-least-thirty-two-bytes-0123456789';
@@ -88,7 +88,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const auth = options.wrapAuth ? options.wrapAuth(realAuth) : realAuth;
   const logs: string[] = [];
-  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logs.push(line) } });
+  const logger = createLogger({
+    level: 'info',
+    destination: { write: (line: string) => void logs.push(line) },
+  });
   let app: App | undefined;
   let server: Server;
   if (options.kind === 'node') {
