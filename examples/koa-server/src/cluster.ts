@@ -1,0 +1,82 @@
+/**
+ * Several server processes on one machine with `node:cluster`: the primary forks
+ * `WORKERS` copies of the server (`main`), which share one listening port; the operating
+ * system hands each new connection to one of them. A worker that dies is replaced; on
+ * SIGTERM or SIGINT every worker shuts down gracefully and the primary exits.
+ *
+ * The workers share nothing in memory, so they must share a store: `DATABASE_URL` must
+ * be a `redis://` URL (and `JWT_SECRET` set, so that every worker verifies the others'
+ * tokens).
+ *
+ *   WORKERS=2 DATABASE_URL=redis://127.0.0.1:6379/0 JWT_SECRET=… node dist/cluster.js
+ *
+ * @module
+ */
+
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+/** A worker exiting sooner than this after its start counts as a crash at startup. */
+const EARLY_EXIT_MS = 5_000;
+/** After this many crashes at startup in a row, the primary gives up instead of looping. */
+const MAX_EARLY_EXITS = 5;
+
+function fail(message: string): never {
+  process.stderr.write(`koa-server cluster: ${message}\n`);
+  process.exit(1);
+}
+
+const workersText = process.env.WORKERS?.trim() || String(availableParallelism());
+const workers = /^\d{1,3}$/.test(workersText) ? Number(workersText) : Number.NaN;
+if (!(workers >= 1 && workers <= 256)) fail(`WORKERS must be an integer from 1 to 256, got "${workersText}"`);
+if (!/^rediss?:\/\//i.test(process.env.DATABASE_URL?.trim() ?? '')) {
+  fail('DATABASE_URL must be a redis:// URL: the workers share no memory, so they need a shared store');
+}
+
+// The workers run the ordinary entry point: main.js when built, main.ts under tsx.
+const main = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? './main.ts' : './main.js', import.meta.url),
+);
+cluster.setupPrimary({ exec: main });
+
+let stopping = false;
+let earlyExits = 0;
+const startedAt = new Map<Worker, number>();
+
+function fork(): void {
+  const worker = cluster.fork();
+  startedAt.set(worker, Date.now());
+}
+
+cluster.on('exit', (worker, code, signal) => {
+  const lived = Date.now() - (startedAt.get(worker) ?? 0);
+  startedAt.delete(worker);
+  if (stopping) {
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    return;
+  }
+  earlyExits = lived < EARLY_EXIT_MS ? earlyExits + 1 : 0;
+  if (earlyExits >= MAX_EARLY_EXITS) {
+    fail(
+      `${earlyExits} workers exited right after starting (last: code ${code}, signal ${signal}); giving up`,
+    );
+  }
+  process.stderr.write(
+    `koa-server cluster: worker ${worker.process.pid} exited (code ${code}, signal ${signal}); replacing it\n`,
+  );
+  fork();
+});
+
+const shutdown = (signal: NodeJS.Signals) => {
+  if (stopping) return;
+  stopping = true;
+  // Each worker closes gracefully on its own SIGTERM handler (finish requests, close the store).
+  for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+  process.stderr.write(`koa-server cluster: ${signal}: stopping ${workers} workers\n`);
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+
+for (let i = 0; i < workers; i++) fork();
