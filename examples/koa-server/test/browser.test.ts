@@ -1,0 +1,182 @@
+/**
+ * The HTML pages in a real browser (Debian's chromium through playwright-core): the API
+ * documentation renders every operation and "Try it out" reaches this server; the admin
+ * page signs in, changes a lifetime, shows the history, and the next login gets tokens
+ * with the new lifetime. Screenshots go to a temp folder (printed) for a human look.
+ */
+
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt } from './helpers/http-client.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const shots = mkdtempSync(join(tmpdir(), 'koa-server-shots-'));
+
+let t: TestServer;
+let browser: Browser;
+const problems: string[] = [];
+
+async function openPage(path: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`${path}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`${path}: ${error.message}`));
+  await page.goto(new URL(path, t.url).href);
+  return page;
+}
+
+beforeAll(async () => {
+  t = await startTestServer();
+  await t.auth.ensureUser({ email: 'staff@example.com', password: 'staff-password', isStaff: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  process.stdout.write(`screenshots: ${shots}\n`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('in a browser', () => {
+  it('the documentation page renders every operation of the API', async () => {
+    const page = await openPage('/api/docs/');
+    await page.locator('.opblock').first().waitFor();
+    const summaries = await page.locator('.opblock-summary-path').allInnerTexts();
+    const paths = summaries.map((text) => text.replace(/\u200b/g, '').trim());
+    for (const path of [
+      '/api/register/',
+      '/api/login/',
+      '/api/refresh/',
+      '/api/logout/',
+      '/api/me/',
+      '/api/admin/settings/',
+      '/healthz',
+    ]) {
+      expect(paths).toContain(path);
+    }
+    await page.screenshot({ path: join(shots, 'docs.png'), fullPage: true });
+    await page.close();
+  });
+
+  it("the documentation page's Try it out registers a user on this server", async () => {
+    const page = await openPage('/api/docs/#/auth/register');
+    const operation = page.locator('#operations-auth-register');
+    await operation.waitFor();
+    if (!(await operation.locator('.try-out__btn').isVisible()))
+      await operation.locator('.opblock-summary').click();
+    await operation.locator('.try-out__btn').click();
+    await operation
+      .locator('textarea.body-param__text')
+      .fill('{"email": "docs@example.com", "password": "password"}');
+    await operation.locator('.execute').click();
+    const status = operation.locator('.live-responses-table tbody .response-col_status').first();
+    await status.waitFor();
+    expect((await status.innerText()).trim()).toBe('201');
+    await page.screenshot({ path: join(shots, 'docs-try-it-out.png'), fullPage: false });
+    await page.close();
+    expect(
+      (await t.client.post('/api/login/', { email: 'docs@example.com', password: 'password' })).status,
+    ).toBe(200);
+  });
+
+  it('the admin page signs in, changes the access lifetime, shows the history, and logins then use it', async () => {
+    const page = await openPage('/admin');
+    expect(new URL(page.url()).pathname).toBe('/admin/');
+    await page.screenshot({ path: join(shots, 'admin-sign-in.png') });
+    await page.getByLabel('Email').fill('staff@example.com');
+    await page.getByLabel('Password').fill('staff-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    const access = page.getByLabel('Access-token lifetime');
+    await expect.poll(() => access.inputValue()).toBe('30');
+    await expect.poll(() => page.locator('#history-empty').isVisible()).toBe(true);
+
+    await access.fill('2');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => page.locator('#settings-status').innerText()).toMatch(/^Saved/);
+    const firstRow = page.locator('#history-table tbody tr').first();
+    await expect
+      .poll(() => firstRow.innerText())
+      .toMatch(/staff@example\.com\s+Access-token lifetime\s+30\s+2/);
+    await expect
+      .poll(() => page.locator('[data-setting="access_token_lifetime"] [data-badge]').isVisible())
+      .toBe(true);
+    await page.screenshot({ path: join(shots, 'admin-changed.png'), fullPage: true });
+
+    const { access: token } = await t.client.login('staff@example.com', 'staff-password');
+    const claims = decodeJwt(token);
+    expect(Number(claims.exp) - Number(claims.iat)).toBe(2);
+    await page.close();
+  });
+
+  it('the admin page shows the server-side validation message next to the field', async () => {
+    const page = await openPage('/admin/');
+    // Signed in from sessionStorage? A new page has its own session: sign in again.
+    await page.getByLabel('Email').fill('staff@example.com');
+    await page.getByLabel('Password').fill('staff-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const refresh = page.getByLabel('Refresh-token lifetime');
+    await refresh.waitFor();
+    await refresh.fill('0');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const error = page.locator('#refresh_token_lifetime-error');
+    await expect.poll(() => error.innerText()).toBe('Ensure this value is greater than or equal to 1.');
+    expect(await refresh.getAttribute('aria-invalid')).toBe('true');
+    await page.screenshot({ path: join(shots, 'admin-validation.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('the admin page refreshes its tokens when the access token has expired', async () => {
+    const page = await openPage('/admin/');
+    await page.getByLabel('Email').fill('staff@example.com');
+    await page.getByLabel('Password').fill('staff-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const access = page.getByLabel('Access-token lifetime');
+    await access.waitFor();
+    const before = await page.evaluate("sessionStorage.getItem('admin.refresh_token')");
+    t.clock.advance(3_600_000);
+    await access.fill('40');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => page.locator('#settings-status').innerText()).toMatch(/^Saved/);
+    const after = await page.evaluate("sessionStorage.getItem('admin.refresh_token')");
+    expect(after).not.toBe(before);
+    await page.close();
+  });
+
+  it('the admin page tells a non-staff user they cannot manage the settings', async () => {
+    await t.client.post('/api/register/', { email: 'plain@example.com', password: 'password' });
+    const page = await openPage('/admin/');
+    await page.getByLabel('Email').fill('plain@example.com');
+    await page.getByLabel('Password').fill('password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect
+      .poll(() => page.locator('#sign-in-error').innerText())
+      .toBe('This account is not staff: it cannot manage the settings.');
+    await page.close();
+  });
+
+  it('no page logged a script error or a Content-Security-Policy violation', () => {
+    // 4xx answers the pages expect (wrong password, 403, the validation 400) are logged by
+    // the browser as failed resource loads; anything else is a real problem.
+    const unexpected = problems.filter(
+      (p) => !/Failed to load resource: the server responded with a status of (400|401|403)/.test(p),
+    );
+    expect(unexpected).toEqual([]);
+  });
+});
