@@ -34,7 +34,7 @@
 
   class ProblemError extends Error {
     constructor(status, problem) {
-      super((problem && problem.detail) || `Request failed (${status})`);
+      super(problem?.detail || `Request failed (${status})`);
       this.status = status;
       this.problem = problem || {};
     }
