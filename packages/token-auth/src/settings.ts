@@ -98,11 +98,6 @@ export class RuntimeSettings {
     this.#defaults = Object.freeze(defaults);
   }
 
-  /** The defaults in force (the built-in ones with the options' overrides). */
-  get defaults(): Readonly<Settings> {
-    return this.#defaults;
-  }
-
   /**
    * The settings in force: cached, or read from the store when the cache is stale.
    *

@@ -211,6 +211,9 @@ describe('access tokens', () => {
     ['a sub that is not a user id', { sub: 'admin', sid: 's', jti: 'j' }, /subject/],
     ['no sid', { sub: '1', jti: 'j' }, /"sid" check failed/],
     ['no jti', { sub: '1', sid: 's' }, /"jti" check failed/],
+    ['a numeric sid', { sub: '1', sid: 5, jti: 'j' }, /no session id/],
+    ['a numeric jti', { sub: '1', sid: 's', jti: 5 }, /no token id/],
+    ['a sub beyond the safe integers', { sub: '9999999999999999', sid: 's', jti: 'j' }, /subject/],
   ])('with %s are rejected', async (_name, claims, message) => {
     const { auth } = setup();
     await expect(auth.verifyAccessToken(await handSigned({}, claims))).rejects.toThrow(message);

@@ -83,6 +83,40 @@ describe('login', () => {
     expect(error.fields.map((field) => field.field)).toEqual(['email', 'password']);
   });
 
+  it.each([
+    ['not a string', 42, 'email must be a string'],
+    ['longer than 254 characters', `${'a'.repeat(250)}@example.com`, 'at most 254'],
+  ])('refuses an email that is %s', async (_name, email, message) => {
+    const { auth } = setup();
+    const error = await rejectionOf<ValidationError>(auth.login({ email, password: PASSWORD }));
+    expect(error.fields).toEqual([{ field: 'email', message: expect.stringContaining(message) }]);
+  });
+
+  it('refuses a client key that is not a string', async () => {
+    const { auth } = setup();
+    const error = await rejectionOf<ValidationError>(
+      auth.login({ email: EMAIL, password: PASSWORD }, { clientKey: 7 as never }),
+    );
+    expect(error.fields.map((field) => field.field)).toEqual(['clientKey']);
+  });
+
+  it('makes the dummy hash again after a failure to make it', async () => {
+    const inner = fastHasher();
+    let failures = 1;
+    const flaky = {
+      ...inner,
+      hash: (password: string) =>
+        failures-- > 0 ? Promise.reject(new Error('out of memory')) : inner.hash(password),
+    };
+    const { auth } = setup({ passwordHasher: flaky });
+    await expect(auth.login({ email: 'nobody@example.com', password: PASSWORD })).rejects.toThrow(
+      'out of memory',
+    );
+    await expect(auth.login({ email: 'nobody@example.com', password: PASSWORD })).rejects.toThrow(
+      InvalidCredentialsError,
+    );
+  });
+
   it('refuses a password longer than 128 characters before hashing it', async () => {
     const hasher = countingHasher();
     const { auth } = setup({ passwordHasher: hasher });

@@ -171,6 +171,11 @@ describe('updateSettings', () => {
     );
   });
 
+  it('refuses a patch that is not an object', async () => {
+    const { auth } = setup();
+    expect(await failingFields(auth.updateSettings(null as never, ADMIN))).toEqual(['settings']);
+  });
+
   it('refuses an unknown setting', async () => {
     const { auth } = setup();
     expect(await failingFields(auth.updateSettings({ lifetime: 5 } as never, ADMIN))).toEqual(['lifetime']);

@@ -306,6 +306,20 @@ describe('ensureUser', () => {
     ).toEqual(['email', 'password', 'isStaff']);
   });
 
+  it('updates the user that won a creation race instead of failing', async () => {
+    const { auth, store } = setup();
+    await auth.register({ email: EMAIL, password: PASSWORD });
+    const lookup = store.getUserByEmailKey.bind(store);
+    let misses = 1;
+    store.getUserByEmailKey = (emailKey) => (misses-- > 0 ? undefined : lookup(emailKey));
+    await expect(auth.ensureUser({ email: EMAIL, password: PASSWORD, isStaff: true })).resolves.toMatchObject(
+      {
+        id: 1,
+        isStaff: true,
+      },
+    );
+  });
+
   it('creates one user when called concurrently for one email', async () => {
     const { auth } = setup();
     const results = await Promise.all(
@@ -330,6 +344,12 @@ describe('setUserFlags', () => {
     const { user } = await loggedIn(auth);
     await auth.setUserFlags(user.id, { isActive: false });
     await expect(auth.listSessions(user.id)).resolves.toEqual([]);
+  });
+
+  it('returns the user unchanged when given no flag', async () => {
+    const { auth } = setup();
+    const user = await auth.register({ email: EMAIL, password: PASSWORD });
+    await expect(auth.setUserFlags(user.id, {})).resolves.toEqual(user);
   });
 
   it('refuses flags that are not booleans', async () => {
