@@ -17,6 +17,8 @@ import { join } from 'node:path';
 export interface RedisServerHandle {
   /** The loopback port it listens on. */
   port: number;
+  /** The server's process id (for CPU accounting in benchmarks). */
+  pid: number | undefined;
   /** `redis://127.0.0.1:<port>/<db>` for database `db` (0 by default). */
   url(db?: number): string;
   /** Kills the server abruptly (SIGKILL) without removing its directory. */
@@ -80,6 +82,7 @@ function handle(port: number, dir: string, child: ChildProcess): RedisServerHand
   });
   return {
     port,
+    pid: child.pid,
     url: (db = 0) => `redis://127.0.0.1:${port}/${db}`,
     async kill() {
       child.kill('SIGKILL');
