@@ -5,6 +5,7 @@
  */
 
 // Imported for the TSDoc links below.
+import type { createTokenAuth } from './create-token-auth.js';
 import type {
   EmailTakenError,
   ForbiddenError,
@@ -19,12 +20,31 @@ import type {
   UserNotFoundError,
   ValidationError,
 } from './errors.js';
+import type { argon2idHasher } from './passwords/argon2id-hasher.js';
+import type { scryptHasher } from './passwords/scrypt-hasher.js';
 import type { SettingsChange, TokenAuthStore } from './stores/port.js';
 
-/** HMAC algorithms accepted for access tokens (RFC 8725 allow-list; never `none`). */
+/**
+ * HMAC algorithms accepted for access tokens (RFC 8725 allow-list; never `none`).
+ *
+ * @example
+ * ```ts
+ * const algorithm: JwtAlgorithm = 'HS512'; // needs a secret of at least 64 bytes
+ * ```
+ */
 export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512';
 
-/** One access-token key: the first of {@link TokenAuthOptions.keys} signs, all verify. */
+/**
+ * One access-token key: the first of {@link TokenAuthOptions.keys} signs, all verify.
+ *
+ * @example
+ * ```ts
+ * const keys: JwtKey[] = [
+ *   { kid: '2025-06', secret: process.env.JWT_SECRET_NEW },
+ *   { kid: '2025-01', secret: process.env.JWT_SECRET_OLD }, // still verifies
+ * ];
+ * ```
+ */
 export interface JwtKey {
   /** Key id written to the JWT header (`kid`); verification picks the key by it. */
   kid: string;
@@ -37,7 +57,14 @@ export interface JwtKey {
   algorithm?: JwtAlgorithm;
 }
 
-/** The runtime settings: token lifetimes in whole seconds. */
+/**
+ * The runtime settings: token lifetimes in whole seconds.
+ *
+ * @example
+ * ```ts
+ * const settings: Settings = { accessTokenTtlSeconds: 30, refreshTokenTtlSeconds: 2_592_000 };
+ * ```
+ */
 export interface Settings {
   /** Access-token lifetime in whole seconds (default 30). */
   accessTokenTtlSeconds: number;
@@ -45,7 +72,14 @@ export interface Settings {
   refreshTokenTtlSeconds: number;
 }
 
-/** Inclusive bounds of one setting. */
+/**
+ * Inclusive bounds of one setting.
+ *
+ * @example
+ * ```ts
+ * const { min, max } = (await auth.getSettings()).bounds.accessTokenTtlSeconds; // 1, 86 400
+ * ```
+ */
 export interface SettingBounds {
   /** Smallest allowed value. */
   min: number;
@@ -53,7 +87,15 @@ export interface SettingBounds {
   max: number;
 }
 
-/** The settings as an administrator sees them. */
+/**
+ * The settings as an administrator sees them.
+ *
+ * @example
+ * ```ts
+ * const view = await auth.getSettings();
+ * if (view.changed.accessTokenTtlSeconds) console.log('default was', view.defaults.accessTokenTtlSeconds);
+ * ```
+ */
 export interface SettingsView {
   /** The values in force. */
   values: Settings;
@@ -65,7 +107,14 @@ export interface SettingsView {
   bounds: Record<keyof Settings, SettingBounds>;
 }
 
-/** Login throttling limits: failures counted per account and per client key. */
+/**
+ * Login throttling limits: failures counted per account and per client key.
+ *
+ * @example
+ * ```ts
+ * createTokenAuth({ store, secret, throttle: { maxFailuresPerAccount: 5, windowSeconds: 600 } });
+ * ```
+ */
 export interface ThrottleOptions {
   /**
    * Failed logins allowed per account (email) in one window before 429s.
@@ -84,7 +133,17 @@ export interface ThrottleOptions {
   windowSeconds?: number;
 }
 
-/** Hashes and verifies passwords. Implementations must be asynchronous and constant-time. */
+/**
+ * Hashes and verifies passwords. Implementations must be asynchronous and constant-time.
+ * {@link argon2idHasher} and {@link scryptHasher} are bundled.
+ *
+ * @example
+ * ```ts
+ * const hasher: PasswordHasher = scryptHasher();
+ * const hash = await hasher.hash('correct horse battery');
+ * await hasher.verify(hash, 'correct horse battery'); // true
+ * ```
+ */
 export interface PasswordHasher {
   /** Hashes `password` into a self-describing string (PHC format, parameters included). */
   hash(password: string): Promise<string>;
@@ -94,7 +153,19 @@ export interface PasswordHasher {
   needsRehash(hash: string): boolean;
 }
 
-/** Options of {@link createTokenAuth}. Only `store` and a key are required. */
+/**
+ * Options of {@link createTokenAuth}. Only `store` and a key are required.
+ *
+ * @example
+ * ```ts
+ * const options: TokenAuthOptions = {
+ *   store: await createSqliteStore({ path: './data/auth.sqlite' }),
+ *   secret: process.env.JWT_SECRET,
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'game-api',
+ * };
+ * ```
+ */
 export interface TokenAuthOptions {
   /** Where users, refresh tokens, settings and counters live. */
   store: TokenAuthStore;
@@ -141,7 +212,14 @@ export interface TokenAuthOptions {
   verifiedTokenCacheSize?: number;
 }
 
-/** A user as the API shows it: never the password hash. */
+/**
+ * A user as the API shows it: never the password hash.
+ *
+ * @example
+ * ```ts
+ * const { id, email, username } = await auth.getProfile(userId);
+ * ```
+ */
 export interface PublicUser {
   /** Positive integer id. */
   id: number;
@@ -155,7 +233,15 @@ export interface PublicUser {
   isActive: boolean;
 }
 
-/** The pair handed to a client at login and at every refresh. */
+/**
+ * The pair handed to a client at login and at every refresh.
+ *
+ * @example
+ * ```ts
+ * const { accessToken, refreshToken } = await auth.login({ email, password });
+ * reply({ access_token: accessToken, refresh_token: refreshToken });
+ * ```
+ */
 export interface TokenPair {
   /** The JWT access token. */
   accessToken: string;
@@ -167,7 +253,14 @@ export interface TokenPair {
   refreshTokenExpiresAt: number;
 }
 
-/** The verified claims of an access token. */
+/**
+ * The verified claims of an access token.
+ *
+ * @example
+ * ```ts
+ * const { userId, sid } = await auth.verifyAccessToken(token);
+ * ```
+ */
 export interface AccessTokenClaims {
   /** The user id (from `sub`). */
   userId: number;
@@ -181,7 +274,14 @@ export interface AccessTokenClaims {
   sid: string;
 }
 
-/** One active session (a login's refresh-token family) of a user. */
+/**
+ * One active session (a login's refresh-token family) of a user.
+ *
+ * @example
+ * ```ts
+ * for (const session of await auth.listSessions(userId)) console.log(session.sessionId, new Date(session.expiresAt));
+ * ```
+ */
 export interface SessionInfo {
   /** Family id, stable across rotations. */
   sessionId: string;
@@ -191,7 +291,14 @@ export interface SessionInfo {
   expiresAt: number;
 }
 
-/** Per-call context of {@link TokenAuth.login}. */
+/**
+ * Per-call context of {@link TokenAuth.login}.
+ *
+ * @example
+ * ```ts
+ * await auth.login(body, { clientKey: request.socket.remoteAddress });
+ * ```
+ */
 export interface LoginContext {
   /** Identifies the client for throttling (for example its IP address). */
   clientKey?: string;

@@ -13,7 +13,14 @@ import type { PasswordHasher } from '../types.js';
 const ARGON2ID = 2 as Algorithm;
 const VERSION_0X13 = 1 as Version;
 
-/** Options of {@link argon2idHasher}. Defaults are OWASP's first recommended configuration. */
+/**
+ * Options of {@link argon2idHasher}. Defaults are OWASP's first recommended configuration.
+ *
+ * @example
+ * ```ts
+ * argon2idHasher({ memoryCost: 47_104, timeCost: 1 }); // OWASP's alternative: 46 MiB, t = 1
+ * ```
+ */
 export interface Argon2idHasherOptions {
   /**
    * Memory per hash in KiB (`m`).

@@ -9,7 +9,14 @@ import { ConfigError } from '../errors.js';
 import { integerOption } from '../lib/options.js';
 import type { PasswordHasher } from '../types.js';
 
-/** Options of {@link scryptHasher}. Defaults are OWASP's recommended minimum. */
+/**
+ * Options of {@link scryptHasher}. Defaults are OWASP's recommended minimum.
+ *
+ * @example
+ * ```ts
+ * scryptHasher({ cost: 2 ** 16, blockSize: 8, parallelization: 2 }); // OWASP's alternative
+ * ```
+ */
 export interface ScryptHasherOptions {
   /**
    * CPU/memory cost `N`, a power of two. Memory per hash is `128 × N × r` bytes
