@@ -68,7 +68,7 @@ export interface RedisStoreOptions {
   /**
    * ioredis options, used only when the store creates its own client (from a URL or
    * options). The store's defaults, which these override: `maxRetriesPerRequest: 1` (a
-   * command fails fast with a {@link StoreError} while Redis is unreachable, instead of
+   * command fails fast with a {@link token-auth!StoreError} while Redis is unreachable, instead of
    * waiting through 20 reconnections) and `enableAutoPipelining: true`.
    */
   redisOptions?: RedisOptions;
@@ -80,7 +80,7 @@ export type RedisConnection = Redis | string | RedisOptions;
 const DEFAULT_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: 1, enableAutoPipelining: true };
 
 /**
- * A {@link TokenAuthStore} on Redis, for deployments with several processes or machines.
+ * A {@link token-auth!TokenAuthStore} on Redis, for deployments with several processes or machines.
  *
  * Every port operation is one Redis command or one Lua script, hence atomic across every
  * client of the server: email claims (`createUser`, and `updateUser`'s email change,
@@ -97,8 +97,8 @@ const DEFAULT_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: 1, enableAut
  * pruned as they are read, so nothing piles up.
  *
  * Errors: every Redis failure (connection lost, timeout, wrong type) is thrown as a
- * {@link StoreError} with the original error as `cause`, never answered as "not found";
- * a record that cannot be parsed is a {@link StoreError} too.
+ * {@link token-auth!StoreError} with the original error as `cause`, never answered as "not found";
+ * a record that cannot be parsed is a {@link token-auth!StoreError} too.
  *
  * Limits: one Redis server (standalone, replicated or behind Sentinel), not Redis Cluster
  * (scripts reach keys they discover, such as a user's previous email). The client must
@@ -129,7 +129,7 @@ export class RedisStore implements TokenAuthStore {
    *   `redis://` URL or ioredis options from which the store creates its own client.
    *   Defaults to `redis://127.0.0.1:6379/0`.
    * @param options - Key prefix, garbage-collection grace, history limit, client options.
-   * @throws {@link StoreError} when an option is invalid (naming it), or when the client
+   * @throws {@link token-auth!StoreError} when an option is invalid (naming it), or when the client
    *   has ioredis's `keyPrefix` set.
    * @example
    * ```ts
@@ -169,7 +169,7 @@ export class RedisStore implements TokenAuthStore {
    * Waits until the connection is usable by sending a `PING`.
    *
    * @returns Once Redis answered.
-   * @throws {@link StoreError} when Redis cannot be reached.
+   * @throws {@link token-auth!StoreError} when Redis cannot be reached.
    * @example
    * ```ts
    * await store.ping(); // for a readiness probe
@@ -179,7 +179,16 @@ export class RedisStore implements TokenAuthStore {
     await this.#call('reach Redis', () => this.client.ping());
   }
 
-  /** {@inheritDoc TokenAuthStore.createUser} */
+  /**
+   * Creates a user with a fresh id. One script checks the email claim, takes the next id
+   * (`HINCRBY` on the sequence hash), claims the email and writes the user hash, so of
+   * concurrent creations with one `emailKey`, from any process, exactly one succeeds.
+   *
+   * @param user - The user without an id.
+   * @returns The stored user with its id.
+   * @throws {@link token-auth!EmailTakenError} when `emailKey` is already claimed.
+   * @throws {@link token-auth!StoreError} when Redis fails.
+   */
   async createUser(user: NewUserRecord): Promise<UserRecord> {
     const id = await this.#call('create a user', () =>
       CREATE_USER.run(
@@ -192,13 +201,25 @@ export class RedisStore implements TokenAuthStore {
     return { ...structuredClone(user), id: toInteger(id, 'user id') };
   }
 
-  /** {@inheritDoc TokenAuthStore.getUserById} */
+  /**
+   * The user with this id.
+   *
+   * @param id - The user id.
+   * @returns The user, or `undefined` when there is none.
+   * @throws {@link token-auth!StoreError} when Redis fails or the record is corrupt.
+   */
   async getUserById(id: number): Promise<UserRecord | undefined> {
     const hash = await this.#call('read a user', () => this.client.hgetall(this.#key(`user:${id}`)));
     return Object.keys(hash).length === 0 ? undefined : parseUser(hash);
   }
 
-  /** {@inheritDoc TokenAuthStore.getUserByEmailKey} */
+  /**
+   * The user with this canonical email, read with its email claim in one script.
+   *
+   * @param emailKey - The canonical (lower-case) email.
+   * @returns The user, or `undefined` when the email is not claimed.
+   * @throws {@link token-auth!StoreError} when Redis fails, or the claim points to a missing user.
+   */
   async getUserByEmailKey(emailKey: string): Promise<UserRecord | undefined> {
     const reply = await this.#call('read a user', () =>
       GET_USER_BY_EMAIL.run(this.client, [this.#emailKey(emailKey)], [this.#key('user:')]),
@@ -209,7 +230,17 @@ export class RedisStore implements TokenAuthStore {
     return parseUser(pairsToObject(reply));
   }
 
-  /** {@inheritDoc TokenAuthStore.updateUser} */
+  /**
+   * Applies a patch in one script. When `patch.emailKey` differs from the stored one, the
+   * new email is claimed (unless another user holds it), the old claim released and the
+   * user hash updated together.
+   *
+   * @param id - The user id.
+   * @param patch - The fields to change.
+   * @returns The updated user, or `undefined` when there is no such user.
+   * @throws {@link token-auth!EmailTakenError} when the new `emailKey` belongs to another user.
+   * @throws {@link token-auth!StoreError} when Redis fails.
+   */
   async updateUser(id: number, patch: UserPatch): Promise<UserRecord | undefined> {
     const changesEmail = patch.emailKey !== undefined;
     const reply = await this.#call('update a user', () =>
@@ -224,7 +255,15 @@ export class RedisStore implements TokenAuthStore {
     return parseUser(pairsToObject(reply));
   }
 
-  /** {@inheritDoc TokenAuthStore.createRefreshToken} */
+  /**
+   * Stores a refresh token (replacing any with the same hash), adds it to its family's and
+   * its user's index sets, and gives the token and both sets a relative TTL of the token's
+   * lifetime plus `gcGraceMs` (the sets keep their longest member's TTL).
+   *
+   * @param record - The token record (its hash, never the token).
+   * @returns Once stored.
+   * @throws {@link token-auth!StoreError} when Redis fails.
+   */
   async createRefreshToken(record: RefreshTokenRecord): Promise<void> {
     const ttlMs = Math.max(1, Math.ceil(Math.max(0, record.expiresAt - record.createdAt) + this.#gcGraceMs));
     await this.#call('store a refresh token', () =>
@@ -250,7 +289,17 @@ export class RedisStore implements TokenAuthStore {
     );
   }
 
-  /** {@inheritDoc TokenAuthStore.consumeRefreshToken} */
+  /**
+   * Consumes a refresh token in one script: `expired` (and deleted) when
+   * `now >= expiresAt`, else `reused` when already rotated, else marked rotated at `now`
+   * and `consumed`. Of concurrent calls with one hash, from any process, at most one
+   * answers `consumed`.
+   *
+   * @param tokenHash - SHA-256 hex of the token.
+   * @param now - The caller's clock, epoch ms (Redis's clock is never consulted).
+   * @returns The outcome, with the record unless `missing`.
+   * @throws {@link token-auth!StoreError} when Redis fails or the record is corrupt.
+   */
   async consumeRefreshToken(tokenHash: string, now: number): Promise<ConsumeResult> {
     const reply = await this.#call('consume a refresh token', () =>
       CONSUME_REFRESH_TOKEN.run(
@@ -267,7 +316,14 @@ export class RedisStore implements TokenAuthStore {
     return { status, record: parseToken(tokenHash, fields) };
   }
 
-  /** {@inheritDoc TokenAuthStore.deleteRefreshToken} */
+  /**
+   * Deletes one refresh token and its index entries in one script.
+   *
+   * @param tokenHash - SHA-256 hex of the token.
+   * @returns The deleted record, or `undefined` when there was none; of concurrent calls
+   *   with one hash, at most one gets the record.
+   * @throws {@link token-auth!StoreError} when Redis fails.
+   */
   async deleteRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
     const reply = await this.#call('delete a refresh token', () =>
       DELETE_REFRESH_TOKEN.run(
@@ -279,7 +335,14 @@ export class RedisStore implements TokenAuthStore {
     return reply === null ? undefined : parseToken(tokenHash, asStrings(reply, 'refresh token'));
   }
 
-  /** {@inheritDoc TokenAuthStore.deleteRefreshTokenFamily} */
+  /**
+   * Deletes every token of a family, their user-index entries and the family set, in one
+   * script.
+   *
+   * @param familyId - The family id.
+   * @returns How many tokens were deleted.
+   * @throws {@link token-auth!StoreError} when Redis fails.
+   */
   async deleteRefreshTokenFamily(familyId: string): Promise<number> {
     const reply = await this.#call('revoke a token family', () =>
       DELETE_INDEXED_TOKENS.run(
@@ -291,7 +354,14 @@ export class RedisStore implements TokenAuthStore {
     return toInteger(reply, 'deleted count');
   }
 
-  /** {@inheritDoc TokenAuthStore.deleteUserRefreshTokens} */
+  /**
+   * Deletes every token of a user, their family-index entries and the user set, in one
+   * script.
+   *
+   * @param userId - The user id.
+   * @returns How many tokens were deleted.
+   * @throws {@link token-auth!StoreError} when Redis fails.
+   */
   async deleteUserRefreshTokens(userId: number): Promise<number> {
     const reply = await this.#call("revoke a user's tokens", () =>
       DELETE_INDEXED_TOKENS.run(
@@ -303,7 +373,15 @@ export class RedisStore implements TokenAuthStore {
     return toInteger(reply, 'deleted count');
   }
 
-  /** {@inheritDoc TokenAuthStore.listUserRefreshTokens} */
+  /**
+   * The user's current (not rotated) and unexpired tokens, oldest first; index entries
+   * whose token Redis already expired are pruned on the way.
+   *
+   * @param userId - The user id.
+   * @param now - The caller's clock, epoch ms.
+   * @returns The tokens, by `createdAt`, then by write order.
+   * @throws {@link token-auth!StoreError} when Redis fails or a record is corrupt.
+   */
   async listUserRefreshTokens(userId: number, now: number): Promise<RefreshTokenRecord[]> {
     const reply = await this.#call("list a user's tokens", () =>
       LIST_USER_REFRESH_TOKENS.run(
@@ -324,7 +402,12 @@ export class RedisStore implements TokenAuthStore {
     return rows.map((row) => row.record);
   }
 
-  /** {@inheritDoc TokenAuthStore.getSettings} */
+  /**
+   * The stored settings (one hash).
+   *
+   * @returns The saved values, or `undefined` when none were ever saved.
+   * @throws {@link token-auth!StoreError} when Redis fails or a value is corrupt.
+   */
   async getSettings(): Promise<Partial<StoredSettings> | undefined> {
     const hash = await this.#call('read the settings', () => this.client.hgetall(this.#key('settings')));
     if (Object.keys(hash).length === 0) return undefined;
@@ -336,7 +419,15 @@ export class RedisStore implements TokenAuthStore {
     return settings;
   }
 
-  /** {@inheritDoc TokenAuthStore.updateSettings} */
+  /**
+   * Merges `values` into the settings hash and prepends `changes` to the history list,
+   * trimmed to `maxHistoryEntries`, in one script.
+   *
+   * @param values - The settings to save.
+   * @param changes - The history entries, oldest first.
+   * @returns Once saved.
+   * @throws {@link token-auth!StoreError} when Redis fails.
+   */
   async updateSettings(values: Partial<StoredSettings>, changes: readonly SettingsChange[]): Promise<void> {
     const pairs = Object.entries(values).filter(([, value]) => value !== undefined);
     if (pairs.length === 0 && changes.length === 0) return;
@@ -354,7 +445,13 @@ export class RedisStore implements TokenAuthStore {
     );
   }
 
-  /** {@inheritDoc TokenAuthStore.listSettingsHistory} */
+  /**
+   * The settings history, newest first.
+   *
+   * @param limit - The most entries to return.
+   * @returns At most `limit` entries.
+   * @throws {@link token-auth!StoreError} when Redis fails or an entry is corrupt.
+   */
   async listSettingsHistory(limit: number): Promise<SettingsChange[]> {
     const count = Math.max(0, Math.floor(limit));
     if (count === 0 || Number.isNaN(count)) return [];
@@ -364,7 +461,17 @@ export class RedisStore implements TokenAuthStore {
     return entries.map(parseChange);
   }
 
-  /** {@inheritDoc TokenAuthStore.hit} */
+  /**
+   * Counts one hit in a fixed window, in one script: a window that ended at `now` (by the
+   * caller's clock) restarts at 1 and gives the counter a TTL of the window plus
+   * `gcGraceMs`.
+   *
+   * @param key - The counter's key.
+   * @param windowMs - The window length, ms.
+   * @param now - The caller's clock, epoch ms.
+   * @returns The count in the current window and when it ends.
+   * @throws {@link token-auth!StoreError} when Redis fails.
+   */
   async hit(key: string, windowMs: number, now: number): Promise<HitResult> {
     const reply = await this.#call('count a hit', () =>
       HIT.run(
@@ -377,7 +484,15 @@ export class RedisStore implements TokenAuthStore {
     return { count: toNumber(count, 'hit count'), resetAt: toNumber(resetAt, 'hit resetAt') };
   }
 
-  /** {@inheritDoc TokenAuthStore.peekHits} */
+  /**
+   * The current count without adding a hit; `{ count: 0, resetAt: now }` when there is no
+   * counter or its window has ended.
+   *
+   * @param key - The counter's key.
+   * @param now - The caller's clock, epoch ms.
+   * @returns The count in the current window and when it ends.
+   * @throws {@link token-auth!StoreError} when Redis fails.
+   */
   async peekHits(key: string, now: number): Promise<HitResult> {
     const [count, resetAt] = await this.#call('read a hit counter', () =>
       this.client.hmget(this.#key(`hits:${key}`), 'count', 'resetAt'),
@@ -388,14 +503,20 @@ export class RedisStore implements TokenAuthStore {
     return { count: toNumber(count, 'hit count'), resetAt: ends };
   }
 
-  /** {@inheritDoc TokenAuthStore.resetHits} */
+  /**
+   * Forgets a counter.
+   *
+   * @param key - The counter's key.
+   * @returns Once deleted.
+   * @throws {@link token-auth!StoreError} when Redis fails.
+   */
   async resetHits(key: string): Promise<void> {
     await this.#call('reset a hit counter', () => this.client.del(this.#key(`hits:${key}`)));
   }
 
   /**
    * Quits the client (gracefully when connected, at once otherwise). Also quits a client
-   * that was passed in. Later calls reject with a {@link StoreError}; closing twice is a
+   * that was passed in. Later calls reject with a {@link token-auth!StoreError}; closing twice is a
    * no-op.
    *
    * @returns Once the connection is closed.
@@ -464,7 +585,7 @@ export class RedisStore implements TokenAuthStore {
  * @param url - `redis://[[user]:password@]host[:port][/db]` or `rediss://…` for TLS.
  * @param options - Key prefix, garbage-collection grace, history limit, ioredis options.
  * @returns The connected store.
- * @throws {@link StoreError} when the URL is not a `redis:` or `rediss:` URL, an option is
+ * @throws {@link token-auth!StoreError} when the URL is not a `redis:` or `rediss:` URL, an option is
  *   invalid, or Redis cannot be reached (the client is closed again).
  * @example
  * ```ts
