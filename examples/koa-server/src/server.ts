@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -91,6 +91,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     });
     const server = createServer(app.callback());
     server.keepAliveTimeout = 5_000;
+    trackInFlight(server);
     await new Promise<void>((resolveListen, rejectListen) => {
       server.once('error', rejectListen);
       server.listen(config.port, config.host, () => {
@@ -138,15 +139,37 @@ async function ensureAdmin(
   }
 }
 
-/** Stops accepting, closes idle keep-alive connections, waits for in-flight requests. */
+/**
+ * Stops accepting, closes idle keep-alive connections, lets in-flight requests finish
+ * (answered with `Connection: close`, their connection closed once idle), and cuts what
+ * is left after {@link SHUTDOWN_GRACE_MS}.
+ */
 function closeGracefully(server: Server): Promise<void> {
   return new Promise((resolveClose) => {
     const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     timer.unref();
+    const closeWhenIdle = (res: ServerResponse) => {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+      res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
+    };
+    for (const res of inFlight.get(server) ?? []) closeWhenIdle(res);
+    server.on('request', (_req, res: ServerResponse) => closeWhenIdle(res));
     server.close(() => {
       clearTimeout(timer);
       resolveClose();
     });
     server.closeIdleConnections();
+  });
+}
+
+/** The responses each server is writing, so that a shutdown can see what is in flight. */
+const inFlight = new WeakMap<Server, Set<ServerResponse>>();
+
+function trackInFlight(server: Server): void {
+  const active = new Set<ServerResponse>();
+  inFlight.set(server, active);
+  server.on('request', (_req, res: ServerResponse) => {
+    active.add(res);
+    res.once('close', () => active.delete(res));
   });
 }

@@ -87,7 +87,7 @@ describe.skipIf(!existsSync(CHROMIUM))('in a browser', () => {
     await operation.locator('.execute').click();
     const status = operation.locator('.live-responses-table tbody .response-col_status').first();
     await status.waitFor();
-    expect((await status.innerText()).trim()).toBe('201');
+    expect((await status.textContent())?.trim()).toBe('201');
     await page.screenshot({ path: join(shots, 'docs-try-it-out.png'), fullPage: false });
     await page.close();
     expect(
@@ -109,11 +109,11 @@ describe.skipIf(!existsSync(CHROMIUM))('in a browser', () => {
 
     await access.fill('2');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await expect.poll(() => page.locator('#settings-status').innerText()).toMatch(/^Saved/);
+    await expect.poll(() => page.locator('#settings-status').textContent()).toMatch(/^Saved/);
     const firstRow = page.locator('#history-table tbody tr').first();
     await expect
-      .poll(() => firstRow.innerText())
-      .toMatch(/staff@example\.com\s+Access-token lifetime\s+30\s+2/);
+      .poll(() => firstRow.textContent())
+      .toMatch(/staff@example\.com\s*Access-token lifetime\s*30\s*2$/);
     await expect
       .poll(() => page.locator('[data-setting="access_token_lifetime"] [data-badge]').isVisible())
       .toBe(true);
@@ -136,7 +136,7 @@ describe.skipIf(!existsSync(CHROMIUM))('in a browser', () => {
     await refresh.fill('0');
     await page.getByRole('button', { name: 'Save changes' }).click();
     const error = page.locator('#refresh_token_lifetime-error');
-    await expect.poll(() => error.innerText()).toBe('Ensure this value is greater than or equal to 1.');
+    await expect.poll(() => error.textContent()).toBe('Ensure this value is greater than or equal to 1.');
     expect(await refresh.getAttribute('aria-invalid')).toBe('true');
     await page.screenshot({ path: join(shots, 'admin-validation.png'), fullPage: true });
     await page.close();
@@ -153,7 +153,7 @@ describe.skipIf(!existsSync(CHROMIUM))('in a browser', () => {
     t.clock.advance(3_600_000);
     await access.fill('40');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await expect.poll(() => page.locator('#settings-status').innerText()).toMatch(/^Saved/);
+    await expect.poll(() => page.locator('#settings-status').textContent()).toMatch(/^Saved/);
     const after = await page.evaluate("sessionStorage.getItem('admin.refresh_token')");
     expect(after).not.toBe(before);
     await page.close();
@@ -166,7 +166,7 @@ describe.skipIf(!existsSync(CHROMIUM))('in a browser', () => {
     await page.getByLabel('Password').fill('password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect
-      .poll(() => page.locator('#sign-in-error').innerText())
+      .poll(() => page.locator('#sign-in-error').textContent())
       .toBe('This account is not staff: it cannot manage the settings.');
     await page.close();
   });

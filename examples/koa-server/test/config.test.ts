@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigEnvError, DEFAULT_DATABASE_URL, parseConfig } from '../src/config.js';
+
+const SECRET = 'a'.repeat(32);
+
+function errorOf(env: Record<string, string>): ConfigEnvError {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigEnvError) return error;
+    throw error;
+  }
+  throw new Error('parseConfig accepted the environment');
+}
+
+describe('parseConfig', () => {
+  it('defaults to 127.0.0.1:8000 with the SQLite file under ./data', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      port: 8000,
+      host: '127.0.0.1',
+      databaseUrl: DEFAULT_DATABASE_URL,
+      logLevel: 'info',
+    });
+    expect(DEFAULT_DATABASE_URL).toBe('sqlite://./data/auth.sqlite');
+  });
+
+  it('reads PORT, HOST, DATABASE_URL, LOG_LEVEL and TRUST_PROXY', () => {
+    const config = parseConfig({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'memory://',
+      LOG_LEVEL: 'warn',
+      TRUST_PROXY: 'true',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      databaseUrl: 'memory://',
+      logLevel: 'warn',
+      trustProxy: true,
+    });
+  });
+
+  it('leaves the proxy untrusted by default', () => {
+    expect(parseConfig({}).trustProxy).toBe(false);
+  });
+
+  it('rejects a PORT that is not a port number, naming PORT', () => {
+    expect(errorOf({ PORT: 'eighty' }).variable).toBe('PORT');
+    expect(errorOf({ PORT: '70000' }).variable).toBe('PORT');
+  });
+
+  it('rejects an unknown DATABASE_URL scheme, naming DATABASE_URL', () => {
+    const error = errorOf({ DATABASE_URL: 'postgres://localhost/db' });
+    expect(error.variable).toBe('DATABASE_URL');
+    expect(error.message).toContain('sqlite://');
+  });
+
+  it('refuses to start in production without JWT_SECRET', () => {
+    const error = errorOf({ NODE_ENV: 'production' });
+    expect(error.variable).toBe('JWT_SECRET');
+    expect(error.message).toContain('required when NODE_ENV=production');
+  });
+
+  it('rejects a JWT_SECRET shorter than 32 bytes without echoing it', () => {
+    const error = errorOf({ JWT_SECRET: 'short-secret-value' });
+    expect(error.variable).toBe('JWT_SECRET');
+    expect(error.message).toContain('too short');
+    expect(error.message).not.toContain('short-secret-value');
+  });
+
+  it('accepts a JWT_SECRET of 32 bytes', () => {
+    expect(parseConfig({ JWT_SECRET: SECRET, NODE_ENV: 'production' }).jwtSecret).toBe(SECRET);
+  });
+
+  it('requires ADMIN_PASSWORD with ADMIN_EMAIL', () => {
+    expect(errorOf({ ADMIN_EMAIL: 'admin@example.com' }).variable).toBe('ADMIN_PASSWORD');
+  });
+
+  it('requires ADMIN_EMAIL with ADMIN_PASSWORD', () => {
+    expect(errorOf({ ADMIN_PASSWORD: 'admin-password' }).variable).toBe('ADMIN_EMAIL');
+  });
+
+  it('rejects an unknown LOG_LEVEL, naming it', () => {
+    expect(errorOf({ LOG_LEVEL: 'verbose' }).variable).toBe('LOG_LEVEL');
+  });
+
+  it('rejects a TRUST_PROXY that is not a boolean', () => {
+    expect(errorOf({ TRUST_PROXY: 'sometimes' }).variable).toBe('TRUST_PROXY');
+  });
+});
