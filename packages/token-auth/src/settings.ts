@@ -140,7 +140,7 @@ export class RuntimeSettings {
     for (const [key, value] of Object.entries(patch)) {
       if (value === undefined) continue;
       if (!SETTING_KEYS.includes(key as keyof Settings)) {
-        errors.push({ field: key, message: `${key} is not a setting` });
+        errors.push({ field: key, message: `${key} is not a runtime setting` });
         continue;
       }
       const problem = checkValue(key as keyof Settings, value);
@@ -225,5 +225,14 @@ export class RuntimeSettings {
 function checkValue(key: keyof Settings, value: unknown): FieldError | undefined {
   const { min, max } = SETTINGS_BOUNDS[key];
   if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return undefined;
-  return { field: key, message: `${key} must be a whole number of seconds from ${min} to ${max}` };
+  return {
+    field: key,
+    message: `The ${SETTING_LABELS[key]} must be a whole number of seconds from ${min} to ${max}`,
+  };
 }
+
+/** Names for messages: a server may expose the settings under other keys, so messages avoid ours. */
+const SETTING_LABELS: Readonly<Record<keyof Settings, string>> = {
+  accessTokenTtlSeconds: 'access-token lifetime',
+  refreshTokenTtlSeconds: 'refresh-token lifetime',
+};

@@ -167,7 +167,7 @@ describe('updateSettings', () => {
   it('explains the bounds in the error message', async () => {
     const { auth } = setup();
     await expect(auth.updateSettings({ accessTokenTtlSeconds: 0 }, ADMIN)).rejects.toThrow(
-      'accessTokenTtlSeconds must be a whole number of seconds from 1 to 86400',
+      'The access-token lifetime must be a whole number of seconds from 1 to 86400',
     );
   });
 
