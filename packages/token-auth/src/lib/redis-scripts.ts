@@ -220,6 +220,6 @@ if r[1] and r[2] and tonumber(ARGV[2]) < tonumber(r[2]) then
   return {tostring(redis.call('HINCRBY', KEYS[1], 'count', 1)), r[2]}
 end
 redis.call('HSET', KEYS[1], 'count', 1, 'resetAt', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(ARGV[1]) + tonumber(ARGV[4])))
+redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(tonumber(ARGV[1]) + tonumber(ARGV[4]))))
 return {'1', ARGV[3]}
 `);

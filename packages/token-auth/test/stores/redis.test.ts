@@ -192,6 +192,22 @@ describe('RedisStore', () => {
     expect(rejections.every((result) => result.reason instanceof EmailTakenError)).toBe(true);
   });
 
+  it('keeps working after Redis forgot its scripts', async () => {
+    const store = openStore();
+    await store.createRefreshToken(token('after-flush'));
+    await admin.script('FLUSH');
+
+    const result = await store.consumeRefreshToken('after-flush', 2_000);
+
+    expect(result.status).toBe('consumed');
+  });
+
+  it('accepts a fractional window and grace for hit counters', async () => {
+    const store = openStore({ gcGraceMs: 0.5 });
+
+    await expect(store.hit('fractional', 1_000.25, 5_000)).resolves.toEqual({ count: 1, resetAt: 6_000.25 });
+  });
+
   it('keeps two stores with different key prefixes apart on one database', async () => {
     const first = openStore();
     const second = openStore();
