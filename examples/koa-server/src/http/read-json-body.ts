@@ -29,14 +29,6 @@ export async function readJsonBody(req: IncomingMessage, options: { limitBytes: 
   const { limitBytes } = options;
   assertJsonBody(req.headers);
   if (!hasBody(req.headers)) return undefined;
-  const charset = /;\s*charset=([^;]+)/i
-    .exec(req.headers['content-type'] ?? '')?.[1]
-    ?.trim()
-    .replace(/"/g, '')
-    .toLowerCase();
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as UTF-8 JSON.');
-  }
   if (req.headers['content-encoding'] !== undefined && req.headers['content-encoding'] !== 'identity') {
     throw new HttpProblem(415, 'unsupported_media_type', 'The body content encoding is not supported.');
   }

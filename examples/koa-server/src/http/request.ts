@@ -45,22 +45,32 @@ export function hasBody(headers: IncomingHttpHeaders): boolean {
 }
 
 /**
- * Rejects a body that is not JSON with a 415.
+ * Rejects a body that is not UTF-8 JSON with a 415.
  *
  * @param headers - The request headers.
- * @throws {@link HttpProblem} 415 when a body is present with another content type.
+ * @throws {@link HttpProblem} 415 when a body is present with another content type or a
+ *   charset other than UTF-8.
  * @example
  * ```ts
  * assertJsonBody(req.headers);
  * ```
  */
 export function assertJsonBody(headers: IncomingHttpHeaders): void {
-  if (hasBody(headers) && !isJsonContentType(headers['content-type'])) {
+  if (!hasBody(headers)) return;
+  const contentType = headers['content-type'];
+  if (!isJsonContentType(contentType)) {
     throw new HttpProblem(
       415,
       'unsupported_media_type',
       'Send the body as JSON with Content-Type: application/json.',
     );
+  }
+  const charset = /;\s*charset\s*=\s*"?([^";]+)/i
+    .exec(contentType ?? '')?.[1]
+    ?.trim()
+    .toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as UTF-8 JSON.');
   }
 }
 

@@ -78,6 +78,13 @@ describe('request bodies', () => {
     expect(response.body.code).toBe('unsupported_media_type');
   });
 
+  it('answers 415 for JSON in a charset other than UTF-8', async () => {
+    const response = await t.client.post('/api/login/', '{"email":"a@example.com","password":"password"}', {
+      headers: { 'Content-Type': 'application/json; charset=latin1' },
+    });
+    expect(response.status).toBe(415);
+  });
+
   it('answers 415 for a body without a content type', async () => {
     const response = await fetch(new URL('/api/login/', t.url), {
       method: 'POST',
