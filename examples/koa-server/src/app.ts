@@ -53,8 +53,8 @@ export interface CreateAppOptions {
   /** Request limits. */
   limits?: AppLimits;
   /**
-   * Trust `X-Forwarded-For` (set only behind a reverse proxy): the client IP, used as the
-   * login throttling key, is then the proxy's report.
+   * Trust `X-Forwarded-For` (set only behind one reverse proxy): the client IP, used as the
+   * login throttling key, is then the entry that proxy appended (the last one).
    * @defaultValue `false`
    */
   trustProxy?: boolean;
@@ -104,7 +104,9 @@ export function createApp(options: CreateAppOptions): App {
     ...(options.score ? { score: options.score } : {}),
   };
 
-  const app = new Koa<AppState>({ proxy: options.trustProxy ?? false });
+  // Behind one trusted proxy: the client IP is the last X-Forwarded-For entry (the one the
+  // proxy appended), never an earlier one a client could have written itself.
+  const app = new Koa<AppState>({ proxy: options.trustProxy ?? false, maxIpsCount: 1 });
   app.silent = true;
   app.on('error', (error: unknown) => logger.error({ err: error }, 'response error'));
 

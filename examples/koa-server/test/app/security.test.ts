@@ -175,4 +175,26 @@ describe('login throttling per client', () => {
       await proxied.close();
     }
   });
+
+  it('keys on the entry the proxy appended, not on one the client wrote before it', async () => {
+    const proxied = await startTestServer({
+      trustProxy: true,
+      throttle: { maxFailuresPerAccount: 1000, maxFailuresPerClient: 2, windowSeconds: 900 },
+    });
+    try {
+      const address = 'spoofer@example.com';
+      await proxied.client.post('/api/register/', { email: address, password: 'password' });
+      const attempt = (spoofed: string) =>
+        proxied.client.post(
+          '/api/login/',
+          { email: address, password: 'wrong-password' },
+          { headers: { 'X-Forwarded-For': `${spoofed}, 10.9.9.9` } },
+        );
+      await attempt('1.1.1.1');
+      await attempt('2.2.2.2');
+      expect((await attempt('3.3.3.3')).status).toBe(429);
+    } finally {
+      await proxied.close();
+    }
+  });
 });
