@@ -1,7 +1,7 @@
 /**
  * Several server processes on one machine with `node:cluster`: the primary forks
- * `WORKERS` copies of the server (`main`), which share one listening port; the operating
- * system hands each new connection to one of them. A worker that dies is replaced; on
+ * `WORKERS` copies of the server (`main`), which share one listening port: the primary
+ * accepts each new connection and hands it to the workers in turn. A worker that dies is replaced; on
  * SIGTERM or SIGINT every worker shuts down gracefully and the primary exits.
  *
  * The workers share nothing in memory, so they must share a store: `DATABASE_URL` must
