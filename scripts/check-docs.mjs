@@ -18,11 +18,14 @@
  * member, are checked where they are declared. `@throws` cannot be checked mechanically
  * (whether a function throws is not in its type); review it by hand.
  *
+ * It also checks that every guide in docs/guides/ is on the site: docs/typedoc.json lists
+ * the guides one by one (to order them), so a new guide must be added there.
+ *
  * Usage: node scripts/check-docs.mjs [path/to/api.json]
  * Exit status: 0 when every check passes, 1 with one line per problem otherwise.
  */
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // typedoc's ReflectionKind values (stable across 0.2x).
@@ -144,6 +147,15 @@ function walk(reflection, path) {
 }
 
 walk(project, []);
+
+// Every guide must be a document of the site.
+const siteFiles = new Set(Object.values(project.files?.entries ?? {}));
+const guidesDir = new URL('../docs/guides/', import.meta.url);
+for (const name of readdirSync(guidesDir).filter((file) => file.endsWith('.md'))) {
+  if (!siteFiles.has(`docs/guides/${name}`)) {
+    problems.push(`docs/guides/${name} is not on the site: add it to projectDocuments in docs/typedoc.json`);
+  }
+}
 
 if (checked === 0) {
   console.error(`check-docs: found nothing to check in ${jsonPath}`);
