@@ -246,6 +246,9 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
         throw new RefreshTokenReusedError('The refresh token was already used; its session has been revoked');
       }
       if (now() >= record.expiresAt) throw new InvalidRefreshTokenError('The refresh token has expired');
+      // Logout ends the session: its rotated ancestors, kept only to detect reuse, go too,
+      // so a logged-out session leaves nothing behind in the store.
+      await store.deleteRefreshTokenFamily(record.familyId);
     },
 
     async logoutEverywhere(userId) {

@@ -276,6 +276,16 @@ describe('logout', () => {
     await expect(auth.refresh(other.refreshToken)).resolves.toBeDefined();
   });
 
+  it('removes the rotated ancestors of the session from the store', async () => {
+    const { auth, store } = setup();
+    const { pair } = await loggedIn(auth);
+    const next = await auth.refresh(pair.refreshToken);
+    await auth.logout(next.refreshToken);
+    expect(
+      await store.consumeRefreshToken(createHash('sha256').update(pair.refreshToken).digest('hex'), T0),
+    ).toEqual({ status: 'missing' });
+  });
+
   it('refuses a token already logged out', async () => {
     const { auth } = setup();
     const { pair } = await loggedIn(auth);
