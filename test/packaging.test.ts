@@ -50,7 +50,8 @@ describe('npm pack', () => {
     const files = packed.get(name)?.files.map((f) => f.path) ?? [];
     expect(files.length).toBeGreaterThan(3);
     const unexpected = files.filter(
-      (path) => !/^(dist\/.+\.(js|cjs|d\.ts|d\.cts|js\.map|cjs\.map)|README\.md|LICENSE|package\.json)$/.test(path),
+      (path) =>
+        !/^(dist\/.+\.(js|cjs|d\.ts|d\.cts|js\.map|cjs\.map)|README\.md|LICENSE|package\.json)$/.test(path),
     );
     expect(unexpected).toEqual([]);
     expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json']));
@@ -72,7 +73,10 @@ describe('a consumer project', () => {
 
   it('imports both packages from ESM and uses them', () => {
     const file = join(scratch, 'esm.mjs');
-    writeFileSync(file, `import * as score from '@game/score';\nimport * as auth from 'token-auth';\n${script}`);
+    writeFileSync(
+      file,
+      `import * as score from '@game/score';\nimport * as auth from 'token-auth';\n${script}`,
+    );
     const output = JSON.parse(run(process.execPath, [file], scratch));
     expect(output).toMatchObject({ stamps: 50_001, user: 1, sub: 1 });
   });

@@ -165,7 +165,9 @@ function table(rows: Row[]): string {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.workload} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.rssMiB} |`);
+    lines.push(
+      `| ${r.workload} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.rssMiB} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -204,7 +206,10 @@ async function main(): Promise<void> {
     const settings = await fetch(`${base}/api/admin/settings/`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.access_token}` },
-      body: JSON.stringify({ access_token_lifetime: 3600, ...(soakSeconds > 0 ? { refresh_token_lifetime: 60 } : {}) }),
+      body: JSON.stringify({
+        access_token_lifetime: 3600,
+        ...(soakSeconds > 0 ? { refresh_token_lifetime: 60 } : {}),
+      }),
     });
     if (settings.status !== 200) throw new Error(`settings: ${settings.status}`);
 
@@ -257,7 +262,10 @@ async function main(): Promise<void> {
     const baseline = spawn(
       process.execPath,
       [join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), join(repoRoot, 'bench/server/baseline.ts')],
-      { env: { ...process.env, PORT: String(baselinePort), JWT_SECRET: secret }, stdio: ['ignore', 'ignore', 'inherit'] },
+      {
+        env: { ...process.env, PORT: String(baselinePort), JWT_SECRET: secret },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
     );
     children.push(baseline);
     const baselineBase = `http://127.0.0.1:${baselinePort}`;
@@ -279,8 +287,12 @@ async function main(): Promise<void> {
     ]);
 
     const lines: string[] = [];
-    lines.push(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-    lines.push(`Runs: ${durationSeconds} s each after a 1 s warm-up; server on a fresh SQLite file, LOG_LEVEL=warn.`);
+    lines.push(
+      `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    );
+    lines.push(
+      `Runs: ${durationSeconds} s each after a 1 s warm-up; server on a fresh SQLite file, LOG_LEVEL=warn.`,
+    );
     lines.push('', table([...rows, ...baselineRows]), '');
     lines.push('| GET /api/me/ versus the baseline | connections | ratio server / baseline req/s |');
     lines.push('| --- | ---: | ---: |');
@@ -295,7 +307,9 @@ async function main(): Promise<void> {
     lines.push(
       `| during ${Math.round(logins.requests.average)} logins/s (20 connections) | ${loaded.latency.p50} | ${loaded.latency.p99} |`,
     );
-    lines.push(`| p99 ratio loaded / idle | | ${(loaded.latency.p99 / Math.max(idle.latency.p99, 1)).toFixed(1)} |`);
+    lines.push(
+      `| p99 ratio loaded / idle | | ${(loaded.latency.p99 / Math.max(idle.latency.p99, 1)).toFixed(1)} |`,
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     stop();
@@ -323,7 +337,11 @@ async function soak(
   const samples: { t: number; rss: number; mib: number }[] = [];
   const started = Date.now();
   const timer = setInterval(() => {
-    samples.push({ t: Math.round((Date.now() - started) / 1000), rss: rssMiB(server.pid), mib: fileBytes() / 2 ** 20 });
+    samples.push({
+      t: Math.round((Date.now() - started) / 1000),
+      rss: rssMiB(server.pid),
+      mib: fileBytes() / 2 ** 20,
+    });
   }, 10_000);
   // Refreshed access tokens are not fed back, so the access lifetime (3600 s) must outlast the soak.
   const result = await drive(

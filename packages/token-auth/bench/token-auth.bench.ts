@@ -117,7 +117,12 @@ async function main() {
   await memoryAuth.register({ email: 'bench@example.com', password: 'correct horse battery' });
   const login = () => memoryAuth.login({ email: 'bench@example.com', password: 'correct horse battery' });
   await measure('login (argon2id default), 1 at a time', 'MemoryStore; dominated by argon2id', login);
-  await measure('login (argon2id default), 4 at a time', '4 in flight; argon2 runs on the libuv pool, bounded by the CPU cores', login, 4);
+  await measure(
+    'login (argon2id default), 4 at a time',
+    '4 in flight; argon2 runs on the libuv pool, bounded by the CPU cores',
+    login,
+    4,
+  );
 
   // Refresh (rotation) on a SQLite file: a chain, each call presenting the token the previous one returned.
   const directory = await mkdtemp(join(tmpdir(), 'token-auth-bench-'));
