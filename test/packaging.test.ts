@@ -46,16 +46,21 @@ afterAll(() => {
 });
 
 describe('npm pack', () => {
-  it.each(packages)('%s ships only built code, types, README, LICENSE and package.json', (name) => {
-    const files = packed.get(name)?.files.map((f) => f.path) ?? [];
-    expect(files.length).toBeGreaterThan(3);
-    const unexpected = files.filter(
-      (path) =>
-        !/^(dist\/.+\.(js|cjs|d\.ts|d\.cts|js\.map|cjs\.map)|README\.md|LICENSE|package\.json)$/.test(path),
-    );
-    expect(unexpected).toEqual([]);
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json']));
-  });
+  it.each(packages)(
+    '%s ships only built code, types, README, CHANGELOG, LICENSE and package.json',
+    (name) => {
+      const files = packed.get(name)?.files.map((f) => f.path) ?? [];
+      expect(files.length).toBeGreaterThan(3);
+      const unexpected = files.filter(
+        (path) =>
+          !/^(dist\/.+\.(js|cjs|d\.ts|d\.cts|js\.map|cjs\.map)|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/.test(
+            path,
+          ),
+      );
+      expect(unexpected).toEqual([]);
+      expect(files).toEqual(expect.arrayContaining(['README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']));
+    },
+  );
 });
 
 describe('a consumer project', () => {
