@@ -6,6 +6,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { FieldError } from './errors.js';
 import {
   ConfigError,
@@ -18,6 +19,7 @@ import {
   ValidationError,
 } from './errors.js';
 import { guardStore } from './lib/guard-store.js';
+import { limitHasher } from './lib/limit-hasher.js';
 import { integerOption } from './lib/options.js';
 import {
   assertObject,
@@ -73,7 +75,16 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
   const now = options.now ?? Date.now;
   if (typeof now !== 'function')
     throw new ConfigError('`now` must be a function returning epoch milliseconds');
-  const hasher = checkHasher(options.passwordHasher);
+  const hasher = limitHasher(
+    checkHasher(options.passwordHasher),
+    integerOption(
+      'maxConcurrentHashes',
+      options.maxConcurrentHashes,
+      Math.max(1, availableParallelism() - 1),
+      1,
+      1024,
+    ),
+  );
   const accessTokens = new AccessTokens({
     secret: options.secret,
     keys: options.keys,

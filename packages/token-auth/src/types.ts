@@ -210,6 +210,14 @@ export interface TokenAuthOptions {
    * @defaultValue `1000`
    */
   verifiedTokenCacheSize?: number;
+  /**
+   * How many password hashes (register, login, password upgrades) may run at once; further
+   * ones wait their turn. Hashing is CPU- and memory-heavy and runs on libuv's thread pool,
+   * which the SQLite driver shares: the cap keeps a core and pool threads free, so requests
+   * that need no hashing stay fast during a burst of logins.
+   * @defaultValue `Math.max(1, os.availableParallelism() - 1)`
+   */
+  maxConcurrentHashes?: number;
 }
 
 /**
