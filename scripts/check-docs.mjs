@@ -166,4 +166,6 @@ if (problems.length > 0) {
   console.error(`check-docs: ${problems.length} problem(s) in ${checked} signatures and classes checked`);
   process.exit(1);
 }
-console.log(`check-docs: ${checked} signatures and classes checked: summaries, @param, @returns and @example present`);
+console.log(
+  `check-docs: ${checked} signatures and classes checked: summaries, @param, @returns and @example present`,
+);
