@@ -108,7 +108,15 @@ export function createApp(options: CreateAppOptions): App {
   // proxy appended), never an earlier one a client could have written itself.
   const app = new Koa<AppState>({ proxy: options.trustProxy ?? false, maxIpsCount: 1 });
   app.silent = true;
-  app.on('error', (error: unknown) => logger.error({ err: error }, 'response error'));
+  app.on('error', (error: unknown) => {
+    // A client that hangs up before its response is written is routine, not a server fault.
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE') {
+      logger.debug({ code }, 'client closed the connection early');
+      return;
+    }
+    logger.error({ err: error }, 'response error');
+  });
 
   const api = new Router<AppState>({ strict: true, sensitive: true });
   const authenticate = bearerAuth({ auth });
