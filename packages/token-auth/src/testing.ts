@@ -55,13 +55,24 @@ export interface StoreFixture {
  *   a connection, a key prefix).
  */
 export interface StoreHarness<F extends StoreFixture = StoreFixture> {
-  /** Makes a fresh, empty store for one test. */
+  /**
+   * Makes a fresh, empty store for one test.
+   * @returns The fixture: the store, plus whatever the other hooks need to reach its data.
+   */
   create(): Promise<F> | F;
-  /** Runs after each test, once the store is closed: delete temporary files, flush databases. */
+  /**
+   * Runs after each test, once the store is closed: delete temporary files, flush databases.
+   * @param fixture - What {@link StoreHarness.create} returned for this test. Called even when
+   *   the test failed, and after {@link StoreHarness.breakBackend}.
+   */
   destroy?(fixture: F): Promise<void> | void;
   /**
    * Opens a new store over the fixture's data, once the suite has closed the previous
    * one. Enables the tests that check nothing is lost across a restart.
+   * @param fixture - What {@link StoreHarness.create} returned for this test; its `store`
+   *   is closed by then.
+   * @returns A new store over the same data. It becomes the test's current store, and the
+   *   suite closes it after the test.
    */
   reopen?(fixture: F): Promise<TokenAuthStore> | TokenAuthStore;
   /**
@@ -69,12 +80,19 @@ export interface StoreHarness<F extends StoreFixture = StoreFixture> {
    * the backend does it by itself), then returns how many records the backend holds for
    * this store. Enables the tests that check expired and deleted records do not pile
    * up. The suite's clock starts near the wall clock, so TTLs computed from it line up.
+   * @param fixture - What {@link StoreHarness.create} returned for this test.
+   * @param now - The suite's clock, epoch ms; it moves forward between calls, up to
+   *   {@link ConformanceOptions.gcHorizonMs} past the last expiry.
+   * @returns Every record and index entry the backend holds for this store, counted the
+   *   same way on each call: the suite compares counts, never an absolute number.
    */
   countRecords?(fixture: F, now: number): Promise<number>;
   /**
    * Makes every later backend call of the fixture's store fail (close the connection,
    * stop the server, swap in a failing driver). Enables the tests that check failures
    * surface as rejections, never as "not found".
+   * @param fixture - What {@link StoreHarness.create} returned for this test. Its store is
+   *   still open and is closed afterwards with any error ignored.
    */
   breakBackend?(fixture: F): Promise<void> | void;
 }

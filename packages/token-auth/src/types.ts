@@ -145,11 +145,32 @@ export interface ThrottleOptions {
  * ```
  */
 export interface PasswordHasher {
-  /** Hashes `password` into a self-describing string (PHC format, parameters included). */
+  /**
+   * Hashes `password` into a self-describing string (PHC format, parameters included).
+   * @param password - The plain password, NFKC-normalized and checked by the core (a
+   *   non-empty string of at most 128 code points; at least 8 for a new password). Never
+   *   log or keep it.
+   * @returns The hash, with a fresh random salt: hashing one password twice gives two
+   *   different strings.
+   */
   hash(password: string): Promise<string>;
-  /** Whether `password` matches `hash`; `false` (never a throw) for a malformed hash. */
+  /**
+   * Whether `password` matches `hash`; `false` (never a throw) for a malformed hash.
+   * @param hash - A stored hash, made by {@link PasswordHasher.hash} possibly with older
+   *   parameters; a malformed one, or one of another algorithm, answers `false`. For an
+   *   unknown email the core passes a dummy hash, so that both cases take as long.
+   * @param password - The password presented at login, NFKC-normalized. Compare in
+   *   constant time.
+   * @returns `true` only when `password` is the one that was hashed.
+   */
   verify(hash: string, password: string): Promise<boolean>;
-  /** Whether `hash` was made with other parameters than the current ones. */
+  /**
+   * Whether `hash` was made with other parameters than the current ones. The core calls it
+   * after a successful login and, when `true`, stores a new hash of the password it has
+   * just verified. Synchronous: it only parses the hash.
+   * @param hash - A stored hash that {@link PasswordHasher.verify} has just accepted.
+   * @returns `true` when the hash should be replaced, also when it cannot be parsed.
+   */
   needsRehash(hash: string): boolean;
 }
 
@@ -381,10 +402,12 @@ export interface TokenAuth {
    */
   refresh(refreshToken: unknown): Promise<TokenPair>;
   /**
-   * Revokes one refresh token. Access tokens already issued stay valid until their `exp`
-   * (30 seconds by default): they are checked without any store call.
+   * Ends the session of a refresh token: deletes the token and its family's rotated
+   * ancestors (kept until then only to detect reuse), so nothing of the session is left in
+   * the store. Other sessions of the user stay. Access tokens already issued stay valid
+   * until their `exp` (30 seconds by default): they are checked without any store call.
    *
-   * @param refreshToken - The refresh token to revoke.
+   * @param refreshToken - The session's current refresh token.
    * @throws {@link InvalidRefreshTokenError} when it is unknown, already revoked or expired.
    * @throws {@link RefreshTokenReusedError} when it was already rotated (its session is revoked).
    * @throws {@link ValidationError} on field `refresh_token` when it is not a UUID string.
