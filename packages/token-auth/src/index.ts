@@ -10,7 +10,7 @@
  * const auth = createTokenAuth({ store: new MemoryStore(), secret: process.env.JWT_SECRET });
  * ```
  *
- * @module
+ * @module token-auth
  */
 
 export { createTokenAuth } from './create-token-auth.js';

@@ -13,7 +13,7 @@
  * const auth = createTokenAuth({ store, secret: process.env.JWT_SECRET });
  * ```
  *
- * @module
+ * @module token-auth/redis
  */
 
 import { Redis, type RedisOptions } from 'ioredis';
@@ -129,7 +129,7 @@ export class RedisStore implements TokenAuthStore {
    *   `redis://` URL or ioredis options from which the store creates its own client.
    *   Defaults to `redis://127.0.0.1:6379/0`.
    * @param options - Key prefix, garbage-collection grace, history limit, client options.
-   * @throws {@link index!StoreError} when an option is invalid (naming it), or when the client
+   * @throws {@link "token-auth"!StoreError} when an option is invalid (naming it), or when the client
    *   has ioredis's `keyPrefix` set.
    * @example
    * ```ts
@@ -169,7 +169,7 @@ export class RedisStore implements TokenAuthStore {
    * Waits until the connection is usable by sending a `PING`.
    *
    * @returns Once Redis answered.
-   * @throws {@link index!StoreError} when Redis cannot be reached.
+   * @throws {@link "token-auth"!StoreError} when Redis cannot be reached.
    * @example
    * ```ts
    * await store.ping(); // for a readiness probe
@@ -186,8 +186,8 @@ export class RedisStore implements TokenAuthStore {
    *
    * @param user - The user without an id.
    * @returns The stored user with its id.
-   * @throws {@link index!EmailTakenError} when `emailKey` is already claimed.
-   * @throws {@link index!StoreError} when Redis fails.
+   * @throws {@link "token-auth"!EmailTakenError} when `emailKey` is already claimed.
+   * @throws {@link "token-auth"!StoreError} when Redis fails.
    */
   async createUser(user: NewUserRecord): Promise<UserRecord> {
     const id = await this.#call('create a user', () =>
@@ -206,7 +206,7 @@ export class RedisStore implements TokenAuthStore {
    *
    * @param id - The user id.
    * @returns The user, or `undefined` when there is none.
-   * @throws {@link index!StoreError} when Redis fails or the record is corrupt.
+   * @throws {@link "token-auth"!StoreError} when Redis fails or the record is corrupt.
    */
   async getUserById(id: number): Promise<UserRecord | undefined> {
     const hash = await this.#call('read a user', () => this.client.hgetall(this.#key(`user:${id}`)));
@@ -218,7 +218,7 @@ export class RedisStore implements TokenAuthStore {
    *
    * @param emailKey - The canonical (lower-case) email.
    * @returns The user, or `undefined` when the email is not claimed.
-   * @throws {@link index!StoreError} when Redis fails, or the claim points to a missing user.
+   * @throws {@link "token-auth"!StoreError} when Redis fails, or the claim points to a missing user.
    */
   async getUserByEmailKey(emailKey: string): Promise<UserRecord | undefined> {
     const reply = await this.#call('read a user', () =>
@@ -238,8 +238,8 @@ export class RedisStore implements TokenAuthStore {
    * @param id - The user id.
    * @param patch - The fields to change.
    * @returns The updated user, or `undefined` when there is no such user.
-   * @throws {@link index!EmailTakenError} when the new `emailKey` belongs to another user.
-   * @throws {@link index!StoreError} when Redis fails.
+   * @throws {@link "token-auth"!EmailTakenError} when the new `emailKey` belongs to another user.
+   * @throws {@link "token-auth"!StoreError} when Redis fails.
    */
   async updateUser(id: number, patch: UserPatch): Promise<UserRecord | undefined> {
     const changesEmail = patch.emailKey !== undefined;
@@ -262,7 +262,7 @@ export class RedisStore implements TokenAuthStore {
    *
    * @param record - The token record (its hash, never the token).
    * @returns Once stored.
-   * @throws {@link index!StoreError} when Redis fails.
+   * @throws {@link "token-auth"!StoreError} when Redis fails.
    */
   async createRefreshToken(record: RefreshTokenRecord): Promise<void> {
     const ttlMs = Math.max(1, Math.ceil(Math.max(0, record.expiresAt - record.createdAt) + this.#gcGraceMs));
@@ -298,7 +298,7 @@ export class RedisStore implements TokenAuthStore {
    * @param tokenHash - SHA-256 hex of the token.
    * @param now - The caller's clock, epoch ms (Redis's clock is never consulted).
    * @returns The outcome, with the record unless `missing`.
-   * @throws {@link index!StoreError} when Redis fails or the record is corrupt.
+   * @throws {@link "token-auth"!StoreError} when Redis fails or the record is corrupt.
    */
   async consumeRefreshToken(tokenHash: string, now: number): Promise<ConsumeResult> {
     const reply = await this.#call('consume a refresh token', () =>
@@ -322,7 +322,7 @@ export class RedisStore implements TokenAuthStore {
    * @param tokenHash - SHA-256 hex of the token.
    * @returns The deleted record, or `undefined` when there was none; of concurrent calls
    *   with one hash, at most one gets the record.
-   * @throws {@link index!StoreError} when Redis fails.
+   * @throws {@link "token-auth"!StoreError} when Redis fails.
    */
   async deleteRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
     const reply = await this.#call('delete a refresh token', () =>
@@ -341,7 +341,7 @@ export class RedisStore implements TokenAuthStore {
    *
    * @param familyId - The family id.
    * @returns How many tokens were deleted.
-   * @throws {@link index!StoreError} when Redis fails.
+   * @throws {@link "token-auth"!StoreError} when Redis fails.
    */
   async deleteRefreshTokenFamily(familyId: string): Promise<number> {
     const reply = await this.#call('revoke a token family', () =>
@@ -360,7 +360,7 @@ export class RedisStore implements TokenAuthStore {
    *
    * @param userId - The user id.
    * @returns How many tokens were deleted.
-   * @throws {@link index!StoreError} when Redis fails.
+   * @throws {@link "token-auth"!StoreError} when Redis fails.
    */
   async deleteUserRefreshTokens(userId: number): Promise<number> {
     const reply = await this.#call("revoke a user's tokens", () =>
@@ -380,7 +380,7 @@ export class RedisStore implements TokenAuthStore {
    * @param userId - The user id.
    * @param now - The caller's clock, epoch ms.
    * @returns The tokens, by `createdAt`, then by write order.
-   * @throws {@link index!StoreError} when Redis fails or a record is corrupt.
+   * @throws {@link "token-auth"!StoreError} when Redis fails or a record is corrupt.
    */
   async listUserRefreshTokens(userId: number, now: number): Promise<RefreshTokenRecord[]> {
     const reply = await this.#call("list a user's tokens", () =>
@@ -406,7 +406,7 @@ export class RedisStore implements TokenAuthStore {
    * The stored settings (one hash).
    *
    * @returns The saved values, or `undefined` when none were ever saved.
-   * @throws {@link index!StoreError} when Redis fails or a value is corrupt.
+   * @throws {@link "token-auth"!StoreError} when Redis fails or a value is corrupt.
    */
   async getSettings(): Promise<Partial<StoredSettings> | undefined> {
     const hash = await this.#call('read the settings', () => this.client.hgetall(this.#key('settings')));
@@ -426,7 +426,7 @@ export class RedisStore implements TokenAuthStore {
    * @param values - The settings to save.
    * @param changes - The history entries, oldest first.
    * @returns Once saved.
-   * @throws {@link index!StoreError} when Redis fails.
+   * @throws {@link "token-auth"!StoreError} when Redis fails.
    */
   async updateSettings(values: Partial<StoredSettings>, changes: readonly SettingsChange[]): Promise<void> {
     const pairs = Object.entries(values).filter(([, value]) => value !== undefined);
@@ -450,7 +450,7 @@ export class RedisStore implements TokenAuthStore {
    *
    * @param limit - The most entries to return.
    * @returns At most `limit` entries.
-   * @throws {@link index!StoreError} when Redis fails or an entry is corrupt.
+   * @throws {@link "token-auth"!StoreError} when Redis fails or an entry is corrupt.
    */
   async listSettingsHistory(limit: number): Promise<SettingsChange[]> {
     const count = Math.max(0, Math.floor(limit));
@@ -470,7 +470,7 @@ export class RedisStore implements TokenAuthStore {
    * @param windowMs - The window length, ms.
    * @param now - The caller's clock, epoch ms.
    * @returns The count in the current window and when it ends.
-   * @throws {@link index!StoreError} when Redis fails.
+   * @throws {@link "token-auth"!StoreError} when Redis fails.
    */
   async hit(key: string, windowMs: number, now: number): Promise<HitResult> {
     const reply = await this.#call('count a hit', () =>
@@ -491,7 +491,7 @@ export class RedisStore implements TokenAuthStore {
    * @param key - The counter's key.
    * @param now - The caller's clock, epoch ms.
    * @returns The count in the current window and when it ends.
-   * @throws {@link index!StoreError} when Redis fails.
+   * @throws {@link "token-auth"!StoreError} when Redis fails.
    */
   async peekHits(key: string, now: number): Promise<HitResult> {
     const [count, resetAt] = await this.#call('read a hit counter', () =>
@@ -508,7 +508,7 @@ export class RedisStore implements TokenAuthStore {
    *
    * @param key - The counter's key.
    * @returns Once deleted.
-   * @throws {@link index!StoreError} when Redis fails.
+   * @throws {@link "token-auth"!StoreError} when Redis fails.
    */
   async resetHits(key: string): Promise<void> {
     await this.#call('reset a hit counter', () => this.client.del(this.#key(`hits:${key}`)));
@@ -585,7 +585,7 @@ export class RedisStore implements TokenAuthStore {
  * @param url - `redis://[[user]:password@]host[:port][/db]` or `rediss://…` for TLS.
  * @param options - Key prefix, garbage-collection grace, history limit, ioredis options.
  * @returns The connected store.
- * @throws {@link index!StoreError} when the URL is not a `redis:` or `rediss:` URL, an option is
+ * @throws {@link "token-auth"!StoreError} when the URL is not a `redis:` or `rediss:` URL, an option is
  *   invalid, or Redis cannot be reached (the client is closed again).
  * @example
  * ```ts

@@ -6,7 +6,7 @@
  * jest, node:test, mocha). Assertions use `node:assert/strict`, so a failure is an
  * `AssertionError` any runner reports.
  *
- * @module
+ * @module token-auth/testing
  */
 
 import assert from 'node:assert/strict';
