@@ -93,6 +93,7 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
     now,
     cacheSize: integerOption('verifiedTokenCacheSize', options.verifiedTokenCacheSize, 1000, 0, 1_000_000),
   });
+  const reuseGraceMs = integerOption('reuseGraceMs', options.reuseGraceMs, 0, 0, 3_600_000);
   const settings = new RuntimeSettings({
     store,
     now,
@@ -235,6 +236,9 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
           return issued.pair;
         }
         case 'reused':
+          if (reuseGraceMs > 0 && now() - (result.record.rotatedAt ?? 0) < reuseGraceMs) {
+            throw new InvalidRefreshTokenError('The refresh token was already rotated');
+          }
           // RFC 9700 section 4.14.2: a rotated token presented again means it leaked; revoke
           // the whole family, the legitimate client's current token included.
           await store.deleteRefreshTokenFamily(result.record.familyId);

@@ -239,6 +239,17 @@ export interface TokenAuthOptions {
    * @defaultValue `Math.max(1, os.availableParallelism() - 1)`
    */
   maxConcurrentHashes?: number;
+  /**
+   * Milliseconds after a rotation during which presenting the rotated refresh token again is
+   * answered as merely invalid ({@link InvalidRefreshTokenError}) instead of as reuse. `0`, the
+   * default, is strict RFC 9700 reuse detection: any second presentation revokes the session,
+   * including the losers of concurrent refreshes with one token (exactly one of them wins, and
+   * then the whole session ends). A grace of a few seconds lets clients that fire parallel
+   * refreshes (several browser tabs) keep the winner's session, at the price of not detecting a
+   * replay made within that window.
+   * @defaultValue `0`
+   */
+  reuseGraceMs?: number;
 }
 
 /**

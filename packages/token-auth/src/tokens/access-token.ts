@@ -2,8 +2,9 @@
  * Access tokens: short-lived HMAC-signed JWTs, verified without any store call.
  *
  * Header `{ alg, typ: "at+jwt", kid }` (RFC 9068 section 2.1 typing, RFC 8725 section 3.11);
- * claims `sub` (user id as a string), `iat`, `exp`, `jti` (a UUID), `sid` (the refresh-token
- * family, one per login) and, when configured, `iss` and `aud`.
+ * claims `sub` (user id as a string), `user_id` (the same id as a number, the claim the brief's
+ * example tokens carry, so clients that read it keep working), `iat`, `exp`, `jti` (a UUID), `sid`
+ * (the refresh-token family, one per login) and, when configured, `iss` and `aud`.
  *
  * @module
  */
@@ -113,7 +114,7 @@ export class AccessTokens {
   async sign(input: SignInput): Promise<{ token: string; expiresAt: number }> {
     const iat = Math.floor(input.nowMs / 1000);
     const exp = iat + input.ttlSeconds;
-    const jwt = new SignJWT({ sid: input.sessionId })
+    const jwt = new SignJWT({ user_id: input.userId, sid: input.sessionId })
       .setProtectedHeader({
         alg: this.#signingKey.algorithm,
         typ: ACCESS_TOKEN_TYPE,
@@ -225,6 +226,9 @@ function toClaims(payload: JWTPayload): AccessTokenClaims {
   const { sub, iat, exp, jti, sid } = payload;
   if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub) || !Number.isSafeInteger(Number(sub))) {
     throw new InvalidTokenError('The access token subject is not a user id');
+  }
+  if (payload.user_id !== undefined && payload.user_id !== Number(sub)) {
+    throw new InvalidTokenError('The access token user_id does not match its subject');
   }
   if (typeof jti !== 'string' || jti.length === 0)
     throw new InvalidTokenError('The access token has no token id');

@@ -35,7 +35,7 @@ function handSigned(
 }
 
 describe('access tokens', () => {
-  it('carry typ at+jwt, the key id, HS256, and the sub, iat, exp, jti and sid claims', async () => {
+  it('carry typ at+jwt, the key id, HS256, and the sub, user_id, iat, exp, jti and sid claims', async () => {
     const { auth } = setup();
     const { user, pair } = await loggedIn(auth);
     const header = decodeSegment(pair.accessToken, 0);
@@ -43,6 +43,7 @@ describe('access tokens', () => {
     expect(header).toEqual({ alg: 'HS256', typ: 'at+jwt', kid: 'default' });
     expect(payload).toEqual({
       sub: String(user.id),
+      user_id: user.id,
       iat: T0 / 1000,
       exp: T0 / 1000 + 30,
       jti: expect.stringMatching(UUID),
@@ -148,6 +149,17 @@ describe('access tokens', () => {
     const header = encode({ alg: 'none', typ: 'at+jwt', kid: 'default' });
     const payload = encode({ sub: '1', sid: 's', jti: 'j', iat: T0 / 1000, exp: T0 / 1000 + 30 });
     await expect(auth.verifyAccessToken(`${header}.${payload}.`)).rejects.toThrow(InvalidTokenError);
+  });
+
+  it('whose user_id differs from their subject are rejected', async () => {
+    const { auth } = setup();
+    const token = await handSigned({}, { sub: '1', user_id: 2, sid: 's', jti: 'j' });
+    await expect(auth.verifyAccessToken(token)).rejects.toThrow(/user_id does not match/);
+  });
+
+  it('without user_id are accepted on their subject alone', async () => {
+    const { auth } = setup();
+    await expect(auth.verifyAccessToken(await handSigned({}))).resolves.toMatchObject({ userId: 1 });
   });
 
   it('signed with RS256 are rejected', async () => {

@@ -253,6 +253,49 @@ describe('a refresh racing a revocation', () => {
   });
 });
 
+describe('refresh with reuseGraceMs', () => {
+  it('answers a rotated token presented within the grace as invalid, not as reuse', async () => {
+    const { auth } = setup({ reuseGraceMs: 5_000 });
+    const { pair } = await loggedIn(auth);
+    await auth.refresh(pair.refreshToken);
+    const error = await rejectionOf<Error>(auth.refresh(pair.refreshToken));
+    expect(error).toBeInstanceOf(InvalidRefreshTokenError);
+    expect(error).not.toBeInstanceOf(RefreshTokenReusedError);
+  });
+
+  it('keeps the session of the new token after a presentation within the grace', async () => {
+    const { auth } = setup({ reuseGraceMs: 5_000 });
+    const { pair } = await loggedIn(auth);
+    const next = await auth.refresh(pair.refreshToken);
+    await auth.refresh(pair.refreshToken).catch(() => undefined);
+    await expect(auth.refresh(next.refreshToken)).resolves.toBeDefined();
+  });
+
+  it('treats a presentation after the grace as reuse and revokes the session', async () => {
+    const { auth, clock } = setup({ reuseGraceMs: 5_000 });
+    const { pair } = await loggedIn(auth);
+    const next = await auth.refresh(pair.refreshToken);
+    clock.advance(5_000);
+    await expect(auth.refresh(pair.refreshToken)).rejects.toThrow(RefreshTokenReusedError);
+    await expect(auth.refresh(next.refreshToken)).rejects.toThrow(InvalidRefreshTokenError);
+  });
+
+  it('lets the winner of 50 concurrent refreshes keep its session', async () => {
+    const { auth } = setup({ reuseGraceMs: 5_000 });
+    const { pair } = await loggedIn(auth);
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, () => auth.refresh(pair.refreshToken)),
+    );
+    const winners = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    expect(winners).toHaveLength(1);
+    await expect(auth.refresh(winners[0]?.refreshToken)).resolves.toBeDefined();
+  });
+
+  it('refuses a negative grace', () => {
+    expect(() => setup({ reuseGraceMs: -1 })).toThrow(/reuseGraceMs/);
+  });
+});
+
 describe('logout', () => {
   it('revokes the refresh token', async () => {
     const { auth } = setup();
