@@ -104,7 +104,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     const url = `http://${host}:${port}`;
     // Credentials of a redis://user:password@host URL are never logged.
     const database = config.databaseUrl.split('?')[0]?.replace(/\/\/[^/@]*@/, '//***@');
-    logger.info({ url, database }, 'listening');
+    logger.info({ url, database, pid: process.pid }, 'listening');
 
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
