@@ -17,6 +17,12 @@ export interface ServerConfig {
   databaseUrl: string;
   /** The access-token signing secret (`JWT_SECRET`), when set. */
   jwtSecret: string | undefined;
+  /**
+   * The `aud` claim issued and required on access tokens (`JWT_AUDIENCE`), when set. Unset
+   * by default: tokens then carry no `aud`, so that libraries which reject any `aud` they were
+   * not told to expect (PyJWT) can decode them with the secret alone.
+   */
+  jwtAudience: string | undefined;
   /** `NODE_ENV === 'production'`: a missing `JWT_SECRET` is then fatal. */
   production: boolean;
   /** A staff user ensured at start (`ADMIN_EMAIL` + `ADMIN_PASSWORD`), when set. */
@@ -32,6 +38,12 @@ export const DEFAULT_DATABASE_URL = 'sqlite://./data/auth.sqlite';
 
 /** Shortest `JWT_SECRET` accepted, in bytes (256 bits, for HS256). */
 export const MIN_SECRET_BYTES = 32;
+
+/** Longest `JWT_AUDIENCE` accepted, in characters. */
+export const MAX_AUDIENCE_LENGTH = 256;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -104,6 +116,17 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     );
   }
 
+  const jwtAudience = value('JWT_AUDIENCE');
+  if (
+    jwtAudience !== undefined &&
+    (jwtAudience.length > MAX_AUDIENCE_LENGTH || CONTROL_CHARACTERS.test(jwtAudience))
+  ) {
+    throw new ConfigEnvError(
+      'JWT_AUDIENCE',
+      `must be at most ${MAX_AUDIENCE_LENGTH} printable characters, e.g. game-api`,
+    );
+  }
+
   // --- redis (scale-out): the processes sharing a Redis must all sign with one secret ---
   if (jwtSecret === undefined && /^rediss?:\/\//i.test(databaseUrl)) {
     throw new ConfigEnvError(
@@ -139,6 +162,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     host,
     databaseUrl,
     jwtSecret,
+    jwtAudience,
     production,
     admin:
       adminEmail !== undefined && adminPassword !== undefined

@@ -18,10 +18,11 @@ import { resolveJwtSecret } from './jwt-secret.js';
 import { createScoreDemo } from './score-demo.js';
 import { dataDirOf, openStore } from './store.js';
 
-/** The `iss` claim of this server's access tokens (checked on verification). */
+/**
+ * The `iss` claim of this server's access tokens (checked on verification). They carry an
+ * `aud` claim only when `JWT_AUDIENCE` is set (see {@link ServerConfig.jwtAudience}).
+ */
 export const TOKEN_ISSUER = 'koa-server';
-/** The `aud` claim of this server's access tokens (checked on verification). */
-export const TOKEN_AUDIENCE = 'koa-server-api';
 
 /** How long a graceful close waits for in-flight requests before cutting connections, in ms. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -76,7 +77,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       store,
       secret: resolved.secret,
       issuer: TOKEN_ISSUER,
-      audience: TOKEN_AUDIENCE,
+      ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
     });
     if (config.admin) await ensureAdmin(auth, config.admin, logger);
 

@@ -74,6 +74,22 @@ describe('parseConfig', () => {
     expect(parseConfig({ JWT_SECRET: SECRET, NODE_ENV: 'production' }).jwtSecret).toBe(SECRET);
   });
 
+  it('issues access tokens without an audience by default', () => {
+    expect(parseConfig({}).jwtAudience).toBeUndefined();
+  });
+
+  it('reads JWT_AUDIENCE, trimmed', () => {
+    expect(parseConfig({ JWT_AUDIENCE: ' game-api ' }).jwtAudience).toBe('game-api');
+  });
+
+  it('rejects a JWT_AUDIENCE with control characters, naming it', () => {
+    expect(errorOf({ JWT_AUDIENCE: 'game\u0000api' }).variable).toBe('JWT_AUDIENCE');
+  });
+
+  it('rejects a JWT_AUDIENCE longer than 256 characters, naming it', () => {
+    expect(errorOf({ JWT_AUDIENCE: 'a'.repeat(257) }).variable).toBe('JWT_AUDIENCE');
+  });
+
   it('requires ADMIN_PASSWORD with ADMIN_EMAIL', () => {
     expect(errorOf({ ADMIN_EMAIL: 'admin@example.com' }).variable).toBe('ADMIN_PASSWORD');
   });

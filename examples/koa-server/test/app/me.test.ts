@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/server.js';
+import { TOKEN_ISSUER } from '../../src/server.js';
 import { startTestServer, TEST_SECRET, type TestServer } from '../helpers/test-server.js';
 
 let t: TestServer;
@@ -18,7 +18,6 @@ describe('GET /api/me/', () => {
       .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'default' })
       .setSubject('999999')
       .setIssuer(TOKEN_ISSUER)
-      .setAudience(TOKEN_AUDIENCE)
       .setIssuedAt(Math.floor(t.clock.now() / 1000))
       .setExpirationTime(Math.floor(t.clock.now() / 1000) + 30)
       .setJti('00000000-0000-4000-8000-000000000001')

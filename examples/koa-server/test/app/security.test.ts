@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/server.js';
+import { TOKEN_ISSUER } from '../../src/server.js';
 import { decodeJwt } from '../helpers/http-client.js';
 import { startTestServer, TEST_SECRET, type TestServer } from '../helpers/test-server.js';
 
@@ -21,15 +21,15 @@ async function sign(
   overrides: { iss?: string; aud?: string } = {},
 ): Promise<string> {
   const nowSeconds = Math.floor(t.clock.now() / 1000);
-  return new SignJWT({ sid: '00000000-0000-4000-8000-000000000000' })
+  const jwt = new SignJWT({ sid: '00000000-0000-4000-8000-000000000000' })
     .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'default' })
     .setSubject(claims.sub)
     .setIssuer(overrides.iss ?? TOKEN_ISSUER)
-    .setAudience(overrides.aud ?? TOKEN_AUDIENCE)
     .setIssuedAt(nowSeconds)
     .setExpirationTime(nowSeconds + 30)
-    .setJti('00000000-0000-4000-8000-000000000001')
-    .sign(new TextEncoder().encode(secret));
+    .setJti('00000000-0000-4000-8000-000000000001');
+  if (overrides.aud !== undefined) jwt.setAudience(overrides.aud);
+  return jwt.sign(new TextEncoder().encode(secret));
 }
 
 describe('access token verification', () => {
@@ -57,11 +57,23 @@ describe('access token verification', () => {
     expect(response.status).toBe(401);
   });
 
-  it('rejects a token for another audience', async () => {
+  it('rejects a token from another issuer', async () => {
     const { id } = await t.client.signUp(email());
-    const token = await sign({ sub: String(id) }, TEST_SECRET, { aud: 'some-other-api' });
+    const token = await sign({ sub: String(id) }, TEST_SECRET, { iss: 'some-other-issuer' });
     const response = await t.client.get('/api/me/', { token });
     expect(response.status).toBe(401);
+  });
+
+  it('rejects a token for another audience when an audience is configured', async () => {
+    const withAudience = await startTestServer({ audience: 'game-api', clock: t.clock });
+    try {
+      const { id } = await withAudience.client.signUp(email());
+      const token = await sign({ sub: String(id) }, TEST_SECRET, { aud: 'some-other-api' });
+      const response = await withAudience.client.get('/api/me/', { token });
+      expect(response.status).toBe(401);
+    } finally {
+      await withAudience.close();
+    }
   });
 
   it('accepts a token it did not issue but signed with its key and claims (the check is cryptographic)', async () => {

@@ -16,7 +16,7 @@ import { createApp } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createNodeHttpServer } from '../../src/node-http.js';
 import { createScoreDemo } from '../../src/score-demo.js';
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/server.js';
+import { TOKEN_ISSUER } from '../../src/server.js';
 import { openStore } from '../../src/store.js';
 import { createClock, type TestClock } from './clock.js';
 import { type ApiClient, createClient } from './http-client.js';
@@ -36,6 +36,8 @@ export interface TestServerOptions {
   dir?: string;
   /** The clock given to token-auth. */
   clock?: TestClock;
+  /** The `aud` claim to issue and require (like `JWT_AUDIENCE`); none by default, as the server. */
+  audience?: string;
   /** Login throttling of token-auth. */
   throttle?: ThrottleOptions | false;
   /** Wraps the token-auth instance (e.g. to make one operation fail unexpectedly). */
@@ -82,7 +84,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     store,
     secret: TEST_SECRET,
     issuer: TOKEN_ISSUER,
-    audience: TOKEN_AUDIENCE,
+    ...(options.audience === undefined ? {} : { audience: options.audience }),
     now: clock.now,
     ...(options.throttle === undefined ? {} : { throttle: options.throttle }),
   });

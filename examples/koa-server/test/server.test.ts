@@ -1,0 +1,84 @@
+/**
+ * startServer from a parsed environment, in process: what the configuration changes in the
+ * tokens the running server issues and accepts.
+ */
+
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { type RunningServer, startServer, TOKEN_ISSUER } from '../src/server.js';
+import { createClient, decodeJwt } from './helpers/http-client.js';
+
+const SECRET = 'server-test-secret-of-at-least-thirty-two-bytes';
+
+async function withServer(
+  env: Record<string, string>,
+  body: (running: RunningServer) => Promise<void>,
+): Promise<void> {
+  const config = parseConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: 'memory://',
+    JWT_SECRET: SECRET,
+    ...env,
+  });
+  const running = await startServer(config, createLogger({ level: 'silent' }));
+  try {
+    await body(running);
+  } finally {
+    await running.close();
+  }
+}
+
+/** A token with this server's claims but no `aud`, signed with its secret. */
+async function tokenWithoutAudience(userId: number): Promise<string> {
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  return new SignJWT({ sid: '00000000-0000-4000-8000-000000000000' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'default' })
+    .setSubject(String(userId))
+    .setIssuer(TOKEN_ISSUER)
+    .setIssuedAt(nowSeconds)
+    .setExpirationTime(nowSeconds + 30)
+    .setJti('00000000-0000-4000-8000-000000000001')
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+describe('startServer', () => {
+  it('issues access tokens with iss and without aud by default', async () => {
+    await withServer({}, async ({ url }) => {
+      const { access } = await createClient(url).signUp('plain@example.com');
+      const claims = decodeJwt(access);
+      expect(claims.iss).toBe(TOKEN_ISSUER);
+      expect(claims).not.toHaveProperty('aud');
+    });
+  });
+
+  it('with JWT_AUDIENCE issues tokens for that audience, which GET /api/me/ accepts', async () => {
+    await withServer({ JWT_AUDIENCE: 'game-api' }, async ({ url }) => {
+      const client = createClient(url);
+      const { access } = await client.signUp('aud@example.com');
+      expect(decodeJwt(access)).toMatchObject({ iss: TOKEN_ISSUER, aud: 'game-api' });
+      expect((await client.get('/api/me/', { token: access })).status).toBe(200);
+    });
+  });
+
+  it('with JWT_AUDIENCE refuses a token that carries no aud', async () => {
+    await withServer({ JWT_AUDIENCE: 'game-api' }, async ({ url }) => {
+      const client = createClient(url);
+      const { id } = await client.signUp('noaud@example.com');
+      const response = await client.get('/api/me/', { token: await tokenWithoutAudience(id) });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    });
+  });
+
+  it('without JWT_AUDIENCE accepts a token without aud signed with its secret', async () => {
+    await withServer({}, async ({ url }) => {
+      const client = createClient(url);
+      const { id } = await client.signUp('signed@example.com');
+      const response = await client.get('/api/me/', { token: await tokenWithoutAudience(id) });
+      expect(response.status).toBe(200);
+    });
+  });
+});
