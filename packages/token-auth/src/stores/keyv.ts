@@ -60,8 +60,50 @@ export interface KeyvStoreOptions {
 /** A Keyv instance, a Keyv storage adapter, or a `Map` (which Keyv accepts as a store). */
 export type KeyvLike = Keyv | KeyvStoreAdapter | Map<unknown, unknown>;
 
-/** One entry of a family or user index: a token hash and the token's expiry (epoch ms). */
-type IndexEntry = [tokenHash: string, expiresAt: number];
+/**
+ * A refresh token as stored at `rt:<tokenHash>`: the port's record plus its link in its
+ * family's chain.
+ */
+interface StoredToken extends RefreshTokenRecord {
+  /** Hash of the family's newest token when this one was created; absent for the first. */
+  prev?: string;
+  /**
+   * Epoch ms until which the record matters: the latest `expiresAt` of its family so far,
+   * so that along a chain it never decreases and garbage collection never drops a token
+   * before an older one (which would cut the chain).
+   */
+  keepUntil: number;
+}
+
+/** What a deleted token that links to an older one leaves behind: the link. Reads as missing. */
+interface Tombstone {
+  tokenHash: string;
+  deleted: true;
+  prev: string;
+  keepUntil: number;
+}
+
+/** A family (one login's session) as stored at `session:<familyId>`. */
+interface FamilyRecord {
+  userId: number;
+  /** Hash of the newest token: where the chain of `prev` links starts. */
+  head: string;
+  /**
+   * Tokens that may be current (a superset: pruned when the next token is created). With
+   * the core's rotation it holds the newest token only.
+   */
+  live: string[];
+  /** The latest `expiresAt` of the family's tokens. */
+  keepUntil: number;
+  /** The bound the user's index records for this family: never below `keepUntil`. */
+  indexedUntil: number;
+}
+
+/**
+ * One entry of a user's index of families, `sessions:<userId>`: a family id and an epoch
+ * ms bound at or after which every token of the family has expired.
+ */
+type IndexEntry = [familyId: string, indexedUntil: number];
 
 interface SettingsDocument {
   values: Partial<StoredSettings>;
@@ -141,7 +183,11 @@ export class KeyvStore implements TokenAuthStore {
     this.#maxHistoryEntries = maxHistory;
     this.#purgeExpired = options.purgeExpired;
 
-    this.keyv = isKeyv(backend) ? backend : new Keyv(backend as KeyvStoreAdapter);
+    // Records are plain JSON: native JSON is several times faster than Keyv's default
+    // serializer (which walks every value to escape strings and buffers).
+    this.keyv = isKeyv(backend)
+      ? backend
+      : new Keyv(backend as KeyvStoreAdapter, { serialize: JSON.stringify, deserialize: JSON.parse });
     this.keyv.throwOnErrors = true;
 
     const sweepIntervalMs = nonNegative('sweepIntervalMs', options.sweepIntervalMs, 0);
@@ -207,97 +253,162 @@ export class KeyvStore implements TokenAuthStore {
     );
   }
 
-  /** {@inheritDoc TokenAuthStore.createRefreshToken} */
+  /**
+   * Stores a new refresh token as the newest of its family: the token links to the
+   * family's previous newest and the family record moves on to it. The user's index of
+   * families is rewritten only for a new family, or about once per token lifetime while a
+   * family keeps being refreshed, so the cost does not grow with past rotations.
+   *
+   * @param record - The new token (its `tokenHash` fresh and unique).
+   * @returns Once stored.
+   * @throws {@link StoreError} when the family belongs to another user, or the backend fails.
+   */
   createRefreshToken(record: RefreshTokenRecord): Promise<void> {
-    return this.#operation('createRefreshToken', async () => {
-      const stored: RefreshTokenRecord = { ...record };
-      const familyKey = this.#key('family', stored.familyId);
-      const userKey = this.#key('user-tokens', stored.userId);
-      // Lock order everywhere: family index, then user index, then token.
-      await this.#mutex.run(familyKey, () =>
-        this.#mutex.run(userKey, async () => {
-          await this.#set(this.#key('rt', stored.tokenHash), stored, this.#ttlUntil(stored.expiresAt));
-          const entry: IndexEntry = [stored.tokenHash, stored.expiresAt];
-          const deadline = stored.createdAt - this.#gcGraceMs;
-          await this.#rewriteIndex(familyKey, (entries) => [...entries, entry], deadline);
-          await this.#rewriteIndex(userKey, (entries) => [...entries, entry], deadline);
-        }),
-      );
-    });
-  }
-
-  /** {@inheritDoc TokenAuthStore.consumeRefreshToken} */
-  consumeRefreshToken(tokenHash: string, now: number): Promise<ConsumeResult> {
-    return this.#operation('consumeRefreshToken', async () => {
-      const key = this.#key('rt', tokenHash);
-      const result = await this.#mutex.run(key, async (): Promise<ConsumeResult> => {
-        const record = await this.#getToken(tokenHash);
-        if (!record) return { status: 'missing' };
-        if (now >= record.expiresAt) {
-          await this.#delete(key);
-          return { status: 'expired', record };
+    return this.#operation('createRefreshToken', () => {
+      const familyKey = this.#key('session', record.familyId);
+      // Lock order everywhere: family, then the user's index, then token.
+      return this.#mutex.run(familyKey, async () => {
+        const family = await this.#getFamily(familyKey);
+        if (family && family.userId !== record.userId) {
+          throw new StoreError(`createRefreshToken: family ${record.familyId} belongs to another user`);
         }
-        if (record.rotatedAt !== null) return { status: 'reused', record };
-        const rotated: RefreshTokenRecord = { ...record, rotatedAt: now };
-        await this.#set(key, rotated, this.#ttlUntil(rotated.expiresAt));
-        return { status: 'consumed', record: rotated };
+        const deadline = record.createdAt - this.#gcGraceMs;
+        const keepUntil = Math.max(record.expiresAt, family?.keepUntil ?? record.expiresAt);
+        const stored: StoredToken = { ...portFields(record), keepUntil };
+        if (family) stored.prev = family.head;
+        const live = family ? await this.#stillCurrent(family.live, deadline) : [];
+        // Write order keeps every crash harmless: the token (unreachable until the family
+        // points at it, and its holder never got it), the user's index, then the family.
+        await this.#set(this.#key('rt', record.tokenHash), stored, this.#ttlUntil(keepUntil));
+        let indexedUntil = family?.indexedUntil ?? Number.NEGATIVE_INFINITY;
+        if (!family || keepUntil > indexedUntil) {
+          // One lifetime of headroom: a family refreshed again and again rewrites the
+          // user's index once per lifetime, not once per refresh.
+          indexedUntil = keepUntil + Math.max(0, record.expiresAt - record.createdAt);
+          await this.#indexFamily(record.userId, record.familyId, indexedUntil, deadline);
+        }
+        const next: FamilyRecord = {
+          userId: record.userId,
+          head: record.tokenHash,
+          live: [...live, record.tokenHash],
+          keepUntil,
+          indexedUntil,
+        };
+        await this.#set(familyKey, next, this.#ttlUntil(keepUntil));
       });
-      if (result.status === 'expired') await this.#unindex([result.record]);
-      return result;
     });
   }
 
-  /** {@inheritDoc TokenAuthStore.deleteRefreshToken} */
+  /**
+   * {@inheritDoc TokenAuthStore.consumeRefreshToken}
+   *
+   * An expired token is left in place (answering `expired`) until garbage collection drops
+   * it, so that the chain of its family stays whole.
+   */
+  consumeRefreshToken(tokenHash: string, now: number): Promise<ConsumeResult> {
+    return this.#operation('consumeRefreshToken', () => {
+      const key = this.#key('rt', tokenHash);
+      return this.#mutex.run(key, async (): Promise<ConsumeResult> => {
+        const stored = await this.#getToken(tokenHash);
+        if (!stored || isTombstone(stored)) return { status: 'missing' };
+        const record = portFields(stored);
+        if (now >= record.expiresAt) return { status: 'expired', record };
+        if (record.rotatedAt !== null) return { status: 'reused', record };
+        await this.#set(key, { ...stored, rotatedAt: now }, this.#ttlUntil(stored.keepUntil));
+        return { status: 'consumed', record: { ...record, rotatedAt: now } };
+      });
+    });
+  }
+
+  /**
+   * {@inheritDoc TokenAuthStore.deleteRefreshToken}
+   *
+   * A token that links to an older one is replaced by a tombstone keeping the link (it
+   * reads as missing), so that deleting its family later still reaches the older tokens.
+   */
   deleteRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
     return this.#operation('deleteRefreshToken', async () => {
-      const record = await this.#takeToken(tokenHash, () => true);
-      if (record) await this.#unindex([record]);
-      return record;
+      const key = this.#key('rt', tokenHash);
+      const seen = await this.#getToken(tokenHash);
+      if (!seen || isTombstone(seen)) return undefined;
+      if (seen.prev !== undefined) {
+        // The link never changes, so only the token's own lock is needed.
+        return this.#mutex.run(key, async () => {
+          const stored = await this.#getToken(tokenHash);
+          if (!stored || isTombstone(stored)) return undefined;
+          const tombstone: Tombstone = {
+            tokenHash,
+            deleted: true,
+            prev: seen.prev as string,
+            keepUntil: stored.keepUntil,
+          };
+          await this.#set(key, tombstone, this.#ttlUntil(stored.keepUntil));
+          return portFields(stored);
+        });
+      }
+      // The oldest token of its family: nothing older to keep reachable. When it is also
+      // the newest (the family's only token), the family ends with it.
+      const familyKey = this.#key('session', seen.familyId);
+      return this.#mutex.run(familyKey, async () => {
+        const taken = await this.#mutex.run(key, async () => {
+          const stored = await this.#getToken(tokenHash);
+          if (!stored || isTombstone(stored)) return undefined;
+          await this.#delete(key);
+          return stored;
+        });
+        if (!taken) return undefined;
+        const family = await this.#getFamily(familyKey);
+        if (family?.head === tokenHash) {
+          await this.#delete(familyKey);
+          await this.#unindexFamily(family.userId, taken.familyId);
+        }
+        return portFields(taken);
+      });
     });
   }
 
-  /** {@inheritDoc TokenAuthStore.deleteRefreshTokenFamily} */
+  /**
+   * {@inheritDoc TokenAuthStore.deleteRefreshTokenFamily}
+   *
+   * Walks the family from its newest token to the oldest, one record per token: the only
+   * refresh-token operation whose cost grows with the number of rotations.
+   */
   deleteRefreshTokenFamily(familyId: string): Promise<number> {
-    return this.#operation('deleteRefreshTokenFamily', async () => {
-      const familyKey = this.#key('family', familyId);
-      const deleted = await this.#mutex.run(familyKey, async () => {
-        const taken = await this.#takeIndexed(familyKey, (record) => record.familyId === familyId);
-        await this.#delete(familyKey);
-        return taken;
-      });
-      await this.#unindex(deleted, 'user');
-      return deleted.length;
-    });
+    return this.#operation('deleteRefreshTokenFamily', () => this.#endFamily(familyId));
   }
 
   /** {@inheritDoc TokenAuthStore.deleteUserRefreshTokens} */
   deleteUserRefreshTokens(userId: number): Promise<number> {
     return this.#operation('deleteUserRefreshTokens', async () => {
-      const userKey = this.#key('user-tokens', userId);
-      const deleted = await this.#mutex.run(userKey, async () => {
-        const taken = await this.#takeIndexed(userKey, (record) => record.userId === userId);
-        await this.#delete(userKey);
-        return taken;
-      });
-      // Family indexes come before user indexes in the lock order, hence after the release.
-      await this.#unindex(deleted, 'family');
-      return deleted.length;
+      let deleted = 0;
+      // Each family is ended under its own lock (which also drops it from the index); a
+      // family created meanwhile is after this call in the order of operations.
+      for (const [familyId] of await this.#getIndex(this.#key('sessions', userId))) {
+        deleted += await this.#endFamily(familyId, userId);
+      }
+      return deleted;
     });
   }
 
   /** {@inheritDoc TokenAuthStore.listUserRefreshTokens} */
   listUserRefreshTokens(userId: number, now: number): Promise<RefreshTokenRecord[]> {
     return this.#operation('listUserRefreshTokens', async () => {
-      const entries = await this.#getIndex(this.#key('user-tokens', userId));
-      const records = await Promise.all(entries.map(([hash]) => this.#getToken(hash)));
+      const entries = await this.#getIndex(this.#key('sessions', userId));
+      const families = await Promise.all(
+        entries.map(([familyId]) => this.#getFamily(this.#key('session', familyId))),
+      );
+      const candidates = families.flatMap((family) => (family?.userId === userId ? family.live : []));
+      const records = await Promise.all(candidates.map((hash) => this.#getToken(hash)));
       return records
         .filter(
-          (record): record is RefreshTokenRecord =>
+          (record): record is StoredToken =>
             record !== undefined &&
+            !isTombstone(record) &&
             record.userId === userId &&
             record.rotatedAt === null &&
             now < record.expiresAt,
         )
+        .map(portFields)
         .sort((a, b) => a.createdAt - b.createdAt);
     });
   }
@@ -416,27 +527,26 @@ export class KeyvStore implements TokenAuthStore {
 
   async #sweepKey(key: string, deadline: number): Promise<number> {
     const kind = key.slice(this.keyPrefix.length, key.indexOf(':', this.keyPrefix.length));
-    if (kind === 'rt') {
-      const hash = key.slice(this.#key('rt', '').length);
-      const record = await this.#takeToken(hash, (found) => found.expiresAt <= deadline);
-      if (record) await this.#unindex([record]);
-      return record ? 1 : 0;
-    }
-    if (kind === 'hits') {
+    if (kind === 'sessions') {
       return this.#mutex.run(key, async () => {
-        const counter = await this.#getCounter(key);
-        if (!counter || counter.resetAt > deadline) return 0;
-        await this.#delete(key);
-        return 1;
+        const entries = await this.#getIndex(key);
+        const kept = entries.filter(([, bound]) => bound > deadline);
+        if (kept.length === entries.length) return 0;
+        await this.#writeIndex(key, kept);
+        return kept.length === 0 ? 1 : 0;
       });
     }
-    if (kind === 'family' || kind === 'user-tokens') {
-      return this.#mutex.run(key, async () => {
-        if ((await this.#getIndex(key)).length === 0) return 0;
-        return (await this.#rewriteIndex(key, (entries) => entries, deadline)) === 0 ? 1 : 0;
-      });
-    }
-    return 0;
+    if (kind !== 'rt' && kind !== 'session' && kind !== 'hits') return 0;
+    return this.#mutex.run(key, async () => {
+      let keepUntil: number | undefined;
+      if (kind === 'rt') keepUntil = (await this.#getToken(key.slice(this.#key('rt', '').length)))?.keepUntil;
+      else if (kind === 'session') keepUntil = (await this.#getFamily(key))?.keepUntil;
+      else keepUntil = (await this.#getCounter(key))?.resetAt;
+      // Along a family chain keepUntil never decreases, so older tokens go no later than newer ones.
+      if (keepUntil === undefined || keepUntil > deadline) return 0;
+      await this.#delete(key);
+      return 1;
+    });
   }
 
   /** This store's full key for a key yielded by Keyv's iterator, or `undefined` for others. */
@@ -481,83 +591,144 @@ export class KeyvStore implements TokenAuthStore {
     });
   }
 
-  async #getToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
-    const record = await this.#get(this.#key('rt', tokenHash));
-    if (record === undefined) return undefined;
-    if (!isRecord(record) || record.tokenHash !== tokenHash || typeof record.expiresAt !== 'number') {
-      throw new StoreError('A stored refresh token record is malformed');
+  async #getToken(tokenHash: string): Promise<StoredToken | Tombstone | undefined> {
+    const value = await this.#get(this.#key('rt', tokenHash));
+    if (value === undefined) return undefined;
+    const malformed = () => new StoreError('A stored refresh token record is malformed');
+    if (!isRecord(value) || value.tokenHash !== tokenHash) throw malformed();
+    if (value.deleted === true) {
+      if (typeof value.prev !== 'string' || typeof value.keepUntil !== 'number') throw malformed();
+      return value as unknown as Tombstone;
     }
-    return record as unknown as RefreshTokenRecord;
+    if (typeof value.expiresAt !== 'number' || (value.prev !== undefined && typeof value.prev !== 'string')) {
+      throw malformed();
+    }
+    // Records written before the family chain carry no keepUntil: they are kept until expiry.
+    if (typeof value.keepUntil !== 'number') value.keepUntil = value.expiresAt;
+    return value as unknown as StoredToken;
   }
 
-  /** Deletes the token when `accept(record)` holds, under its lock; returns what it was. */
-  async #takeToken(
-    tokenHash: string,
-    accept: (record: RefreshTokenRecord) => boolean,
-  ): Promise<RefreshTokenRecord | undefined> {
-    const key = this.#key('rt', tokenHash);
-    return this.#mutex.run(key, async () => {
-      const record = await this.#getToken(tokenHash);
-      if (!record || !accept(record)) return undefined;
-      await this.#delete(key);
-      return record;
-    });
-  }
-
-  /** Deletes every token an index lists that passes `accept`; the caller holds the index lock. */
-  async #takeIndexed(
-    indexKey: string,
-    accept: (record: RefreshTokenRecord) => boolean,
-  ): Promise<RefreshTokenRecord[]> {
-    const taken: RefreshTokenRecord[] = [];
-    for (const [hash] of await this.#getIndex(indexKey)) {
-      const record = await this.#takeToken(hash, accept);
-      if (record) taken.push(record);
+  async #getFamily(key: string): Promise<FamilyRecord | undefined> {
+    const value = await this.#get(key);
+    if (value === undefined) return undefined;
+    if (
+      !isRecord(value) ||
+      typeof value.userId !== 'number' ||
+      typeof value.head !== 'string' ||
+      !Array.isArray(value.live) ||
+      typeof value.keepUntil !== 'number' ||
+      typeof value.indexedUntil !== 'number'
+    ) {
+      throw new StoreError('A stored refresh token family is malformed');
     }
-    return taken;
+    return value as unknown as FamilyRecord;
   }
 
   async #getIndex(key: string): Promise<IndexEntry[]> {
     const entries = await this.#get(key);
     if (entries === undefined) return [];
-    if (!Array.isArray(entries)) throw new StoreError('A stored token index is malformed');
+    if (!Array.isArray(entries)) throw new StoreError('A stored index of families is malformed');
     return entries as IndexEntry[];
   }
 
-  /**
-   * Rewrites an index (the caller holds its lock): applies `change`, drops entries of
-   * tokens that expired at or before `deadline` (garbage by then), deletes the index when
-   * it is empty, else sets its TTL to outlive its longest-lived token. Returns how many
-   * entries remain.
-   */
-  async #rewriteIndex(
-    key: string,
-    change: (entries: IndexEntry[]) => IndexEntry[],
-    deadline: number,
-  ): Promise<number> {
-    const entries = change(await this.#getIndex(key)).filter(([, expiresAt]) => expiresAt > deadline);
-    if (entries.length === 0) {
-      await this.#delete(key);
-      return 0;
-    }
-    const lastExpiry = Math.max(...entries.map(([, expiresAt]) => expiresAt));
-    await this.#set(key, entries, this.#ttlUntil(lastExpiry));
-    return entries.length;
+  /** The hashes that may still be current: those read as unrotated and unexpired at `deadline`. */
+  async #stillCurrent(hashes: readonly string[], deadline: number): Promise<string[]> {
+    const records = await Promise.all(hashes.map((hash) => this.#getToken(hash)));
+    return hashes.filter((_, i) => {
+      const record = records[i];
+      return (
+        record !== undefined &&
+        !isTombstone(record) &&
+        record.rotatedAt === null &&
+        record.expiresAt > deadline
+      );
+    });
   }
 
-  /** Removes deleted tokens from their family and user indexes (one lock at a time). */
-  async #unindex(records: readonly RefreshTokenRecord[], only?: 'family' | 'user'): Promise<void> {
-    if (records.length === 0) return;
-    const gone = new Set(records.map((record) => record.tokenHash));
-    const keep = (entries: IndexEntry[]) => entries.filter(([hash]) => !gone.has(hash));
-    const indexKeys = new Set<string>();
-    for (const record of records) {
-      if (only !== 'user') indexKeys.add(this.#key('family', record.familyId));
-      if (only !== 'family') indexKeys.add(this.#key('user-tokens', record.userId));
+  /**
+   * Deletes every token of a family, newest first along the chain, then the family and its
+   * entry in the user's index, under the family's lock. A missing link ends the walk: the
+   * tokens it led to were older, hence kept no longer, hence garbage-collected too. With
+   * `userId`, a family of another user is left alone (a stale index entry is dropped).
+   */
+  async #endFamily(familyId: string, userId?: number): Promise<number> {
+    const familyKey = this.#key('session', familyId);
+    return this.#mutex.run(familyKey, async () => {
+      const family = await this.#getFamily(familyKey);
+      if (!family || (userId !== undefined && family.userId !== userId)) {
+        if (userId !== undefined) await this.#unindexFamily(userId, familyId);
+        return 0;
+      }
+      let deleted = 0;
+      const visited = new Set<string>();
+      let hash: string | undefined = family.head;
+      // The newest token goes first: a crash mid-walk leaves only rotated tokens behind.
+      while (hash !== undefined && !visited.has(hash)) {
+        visited.add(hash);
+        const stored = await this.#takeRecord(this.#key('rt', hash), hash);
+        if (!stored) break;
+        if (!isTombstone(stored)) deleted++;
+        hash = stored.prev;
+      }
+      await this.#delete(familyKey);
+      await this.#unindexFamily(family.userId, familyId);
+      return deleted;
+    });
+  }
+
+  /** Deletes a token record (a tombstone too) under its lock; returns what it was. */
+  async #takeRecord(key: string, tokenHash: string): Promise<StoredToken | Tombstone | undefined> {
+    return this.#mutex.run(key, async () => {
+      const stored = await this.#getToken(tokenHash);
+      if (stored) await this.#delete(key);
+      return stored;
+    });
+  }
+
+  /**
+   * Records in the user's index that `familyId` is kept no later than `indexedUntil`
+   * (the caller holds the family's lock). Entries whose bound is at or before `deadline`
+   * are dropped when their family is gone (only those are read).
+   */
+  async #indexFamily(
+    userId: number,
+    familyId: string,
+    indexedUntil: number,
+    deadline: number,
+  ): Promise<void> {
+    const key = this.#key('sessions', userId);
+    await this.#mutex.run(key, async () => {
+      const entries: IndexEntry[] = [];
+      for (const entry of await this.#getIndex(key)) {
+        const [id, bound] = entry;
+        if (id === familyId) continue;
+        if (bound <= deadline && (await this.#getFamily(this.#key('session', id)))?.userId !== userId)
+          continue;
+        entries.push(entry);
+      }
+      entries.push([familyId, indexedUntil]);
+      await this.#writeIndex(key, entries);
+    });
+  }
+
+  /** Removes `familyId` from the user's index (the caller holds the family's lock). */
+  async #unindexFamily(userId: number, familyId: string): Promise<void> {
+    const key = this.#key('sessions', userId);
+    await this.#mutex.run(key, async () => {
+      const entries = await this.#getIndex(key);
+      const kept = entries.filter(([id]) => id !== familyId);
+      if (kept.length !== entries.length) await this.#writeIndex(key, kept);
+    });
+  }
+
+  /** Writes an index kept as long as its longest-kept family, or deletes it when empty. */
+  async #writeIndex(key: string, entries: readonly IndexEntry[]): Promise<void> {
+    if (entries.length === 0) {
+      await this.#delete(key);
+      return;
     }
-    for (const key of indexKeys) {
-      await this.#mutex.run(key, () => this.#rewriteIndex(key, keep, Number.NEGATIVE_INFINITY));
-    }
+    const lastBound = Math.max(...entries.map(([, bound]) => bound));
+    await this.#set(key, entries, this.#ttlUntil(lastBound));
   }
 
   async #getSettingsDocument(): Promise<SettingsDocument | undefined> {
@@ -628,6 +799,16 @@ function isKeyv(value: KeyvLike): value is Keyv {
   return (
     typeof candidate.getRaw === 'function' && typeof candidate.disconnect === 'function' && 'hooks' in value
   );
+}
+
+function isTombstone(record: StoredToken | Tombstone): record is Tombstone {
+  return (record as Partial<Tombstone>).deleted === true;
+}
+
+/** The port's fields of a stored token, without the chain's. */
+function portFields(record: RefreshTokenRecord): RefreshTokenRecord {
+  const { tokenHash, userId, familyId, createdAt, expiresAt, rotatedAt } = record;
+  return { tokenHash, userId, familyId, createdAt, expiresAt, rotatedAt };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -7,7 +7,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { KeyvSqlite } from '@keyv/sqlite';
-import { Keyv } from 'keyv';
 import { ConfigError, StoreError } from '../errors.js';
 import { KeyvStore, type KeyvStoreOptions } from './keyv.js';
 
@@ -54,7 +53,8 @@ export class SqliteStore extends KeyvStore {
    * @param options - {@link KeyvStore} options.
    */
   constructor(adapter: KeyvSqlite, options: Omit<KeyvStoreOptions, 'purgeExpired'> = {}) {
-    super(new Keyv(adapter), {
+    // Given the adapter, KeyvStore wraps it in a Keyv that serializes with native JSON.
+    super(adapter, {
       ...options,
       purgeExpired: (now) => (this as SqliteStore).#purgeExpired(now),
     });

@@ -83,3 +83,18 @@ export class FailingAdapter implements KeyvStoreAdapter {
     return this;
   }
 }
+
+/** A {@link FailingAdapter} that also records every write: its key and serialized size. */
+export class RecordingAdapter extends FailingAdapter {
+  readonly writes: { key: string; bytes: number }[] = [];
+
+  override async set(key: string, value: unknown): Promise<boolean> {
+    this.writes.push({ key, bytes: typeof value === 'string' ? value.length : JSON.stringify(value).length });
+    return super.set(key, value);
+  }
+
+  /** The writes recorded since the last call, then forgets them. */
+  take(): { key: string; bytes: number }[] {
+    return this.writes.splice(0);
+  }
+}

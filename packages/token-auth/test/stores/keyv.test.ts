@@ -4,7 +4,7 @@ import { ConfigError, StoreError } from '../../src/errors.js';
 import { KeyvStore } from '../../src/stores/keyv.js';
 import type { NewUserRecord, RefreshTokenRecord } from '../../src/stores/port.js';
 import { runStoreConformanceSuite } from '../../src/testing.js';
-import { BackendDown, FailingAdapter } from './fixtures.js';
+import { BackendDown, FailingAdapter, RecordingAdapter } from './fixtures.js';
 
 runStoreConformanceSuite(
   'KeyvStore over a Map',
@@ -123,20 +123,6 @@ describe('KeyvStore', () => {
     }
   });
 
-  it('drops a deleted token from its family and user indexes, and an emptied index altogether', async () => {
-    const store = new KeyvStore(new Keyv());
-    await store.createRefreshToken(token('a1'));
-    await store.createRefreshToken(token('a2'));
-    await store.deleteRefreshToken('a1');
-    expect((await store.keyv.get('token-auth:family:f1')).map(([hash]: [string]) => hash)).toEqual(['a2']);
-    expect((await store.keyv.get('token-auth:user-tokens:1')).map(([hash]: [string]) => hash)).toEqual([
-      'a2',
-    ]);
-    await store.deleteRefreshToken('a2');
-    expect(await store.keyv.get('token-auth:family:f1')).toBeUndefined();
-    expect(await store.keyv.get('token-auth:user-tokens:1')).toBeUndefined();
-  });
-
   it('keeps the records of two namespaces on one Keyv apart', async () => {
     const keyv = new Keyv();
     const first = new KeyvStore(keyv, { namespace: 'app-one' });
@@ -168,5 +154,159 @@ describe('KeyvStore', () => {
   it('rejects an empty namespace with a ConfigError naming the option', () => {
     expect(() => new KeyvStore(new Keyv(), { namespace: '' })).toThrow(ConfigError);
     expect(() => new KeyvStore(new Keyv(), { namespace: '' })).toThrow(/namespace/);
+  });
+});
+
+describe('KeyvStore refresh-token layout', () => {
+  const DAY = 86_400_000;
+  const T = Math.floor(Date.now() / 1000) * 1000;
+  /** Fixed-width hashes, so that records of different rotations serialize to equal sizes. */
+  const hash = (i: number) => `h${String(i).padStart(6, '0')}`;
+
+  /** Rotates as the core does: consume the newest, create its successor, check the parent again. */
+  async function rotate(store: KeyvStore, i: number, at: number, lifetimeMs = 30 * DAY): Promise<void> {
+    await store.consumeRefreshToken(hash(i), at);
+    await store.createRefreshToken(token(hash(i + 1), { createdAt: at, expiresAt: at + lifetimeMs }));
+    await store.consumeRefreshToken(hash(i), at);
+  }
+
+  const raw = (store: KeyvStore, key: string) => store.keyv.get(`token-auth:${key}`);
+  const ownKeys = (data: Map<string, unknown>) =>
+    [...data.keys()].filter((key) => key.includes('token-auth:'));
+
+  it('links a new token to the family newest and makes it the newest', async () => {
+    const store = new KeyvStore(new Keyv());
+    await store.createRefreshToken(token(hash(0), { createdAt: T, expiresAt: T + DAY }));
+    await rotate(store, 0, T + 1_000);
+    expect(await raw(store, `rt:${hash(1)}`)).toMatchObject({
+      prev: hash(0),
+      keepUntil: T + 1_000 + 30 * DAY,
+    });
+    expect(await raw(store, 'session:f1')).toMatchObject({ userId: 1, head: hash(1), live: [hash(1)] });
+    expect(await raw(store, 'sessions:1')).toEqual([['f1', expect.any(Number)]]);
+  });
+
+  it('writes as much for a refresh after a thousand rotations as for the tenth', async () => {
+    const adapter = new RecordingAdapter();
+    const store = new KeyvStore(adapter);
+    await store.createRefreshToken(token(hash(0), { createdAt: T, expiresAt: T + 30 * DAY }));
+    const written: { key: string; bytes: number }[][] = [];
+    for (let i = 0; i < 1_000; i++) {
+      adapter.take();
+      await rotate(store, i, T + 1_000 + i);
+      written.push(adapter.take().map(({ key, bytes }) => ({ key: key.replace(/h\d{6}/, 'h'), bytes })));
+    }
+    expect(written[999]).toEqual(written[9]);
+    expect(written[999]?.map(({ key }) => key)).toEqual([
+      'keyv:token-auth:rt:h',
+      'keyv:token-auth:rt:h',
+      'keyv:token-auth:session:f1',
+    ]);
+  });
+
+  it('rewrites the user index when a family starts, not on each of its refreshes', async () => {
+    const adapter = new RecordingAdapter();
+    const store = new KeyvStore(adapter);
+    await store.createRefreshToken(token(hash(0), { createdAt: T, expiresAt: T + 30 * DAY }));
+    // A refresh every 15 minutes for a day.
+    for (let i = 0; i < 96; i++) await rotate(store, i, T + (i + 1) * 900_000);
+    const indexWrites = adapter.writes.filter(({ key }) => key.endsWith('token-auth:sessions:1'));
+    expect(indexWrites).toHaveLength(1);
+  });
+
+  it('leaves a link when a token in the middle of a family is deleted, so that deleting the family reaches older tokens', async () => {
+    const adapter = new FailingAdapter();
+    const store = new KeyvStore(adapter);
+    await store.createRefreshToken(token(hash(0), { createdAt: T, expiresAt: T + DAY }));
+    await rotate(store, 0, T + 1_000);
+    await rotate(store, 1, T + 2_000);
+    expect(await store.deleteRefreshToken(hash(1))).toMatchObject({ tokenHash: hash(1) });
+    expect(await store.consumeRefreshToken(hash(1), T + 3_000)).toEqual({ status: 'missing' });
+    expect(await store.deleteRefreshTokenFamily('f1')).toBe(2);
+    expect(await store.consumeRefreshToken(hash(0), T + 3_000)).toEqual({ status: 'missing' });
+    expect(ownKeys(adapter.data)).toEqual([]);
+  });
+
+  it('ends the family and its index entry when its only token is deleted', async () => {
+    const adapter = new FailingAdapter();
+    const store = new KeyvStore(adapter);
+    await store.createRefreshToken(token(hash(0), { createdAt: T, expiresAt: T + DAY }));
+    await store.deleteRefreshToken(hash(0));
+    expect(ownKeys(adapter.data)).toEqual([]);
+  });
+
+  it('never garbage-collects a token before an older one of its family, even after the lifetime was shortened', async () => {
+    const store = new KeyvStore(new Keyv(), { gcGraceMs: 0 });
+    await store.createRefreshToken(token(hash(0), { createdAt: T, expiresAt: T + 30 * DAY }));
+    await rotate(store, 0, T + 1_000, 3_600_000);
+    await store.sweep(T + 2 * 3_600_000);
+    expect((await store.consumeRefreshToken(hash(1), T + 2 * 3_600_000)).status).toBe('expired');
+    expect(await store.deleteRefreshTokenFamily('f1')).toBe(2);
+  });
+
+  it('drops a family, its tokens, their links and the user index once they are kept no longer', async () => {
+    // A Map, which Keyv can iterate: the sweep goes through every entry.
+    const data = new Map<string, unknown>();
+    const store = new KeyvStore(data, { gcGraceMs: 0 });
+    await store.createRefreshToken(token(hash(0), { createdAt: T, expiresAt: T + DAY }));
+    await rotate(store, 0, T + 1_000, DAY);
+    await rotate(store, 1, T + 2_000, DAY);
+    await store.deleteRefreshToken(hash(1));
+    expect(await store.sweep(T + DAY - 1)).toBe(0);
+    expect(await store.sweep(T + 2_000 + 2 * DAY)).toBe(5);
+    expect(ownKeys(data)).toEqual([]);
+  });
+
+  it('drops from the user index a family that is gone once its bound has passed', async () => {
+    const store = new KeyvStore(new Keyv());
+    await store.createRefreshToken(token('a', { familyId: 'gone', createdAt: T, expiresAt: T + 60_000 }));
+    await store.createRefreshToken(token('b', { familyId: 'kept', createdAt: T, expiresAt: T + 60_000 }));
+    await store.keyv.delete('token-auth:session:gone');
+    await store.createRefreshToken(
+      token('c', { familyId: 'new', createdAt: T + DAY, expiresAt: T + 2 * DAY }),
+    );
+    const families = (await raw(store, 'sessions:1')).map(([familyId]: [string]) => familyId);
+    expect(families).toEqual(['kept', 'new']);
+  });
+
+  it('consumes and revokes a token written before family chains existed', async () => {
+    const store = new KeyvStore(new Keyv());
+    const legacy = token('old', { createdAt: T, expiresAt: T + DAY });
+    await store.keyv.set('token-auth:rt:old', legacy);
+    expect(await store.consumeRefreshToken('old', T + 1_000)).toEqual({
+      status: 'consumed',
+      record: { ...legacy, rotatedAt: T + 1_000 },
+    });
+    expect(await store.deleteRefreshToken('old')).toEqual({ ...legacy, rotatedAt: T + 1_000 });
+  });
+
+  it('refuses a token whose family belongs to another user', async () => {
+    const store = new KeyvStore(new Keyv());
+    await store.createRefreshToken(token('a', { userId: 1 }));
+    await expect(store.createRefreshToken(token('b', { userId: 2 }))).rejects.toThrow(
+      /belongs to another user/,
+    );
+  });
+
+  it('reports a malformed family record as a StoreError', async () => {
+    const store = new KeyvStore(new Keyv());
+    await store.keyv.set('token-auth:session:f1', ['an', 'array']);
+    await expect(store.createRefreshToken(token('a'))).rejects.toThrow(/family is malformed/);
+  });
+});
+
+describe('KeyvStore serialization', () => {
+  it('stores plain JSON in a backend it wraps', async () => {
+    const adapter = new FailingAdapter();
+    const store = new KeyvStore(adapter);
+    await store.createUser(user('ada@example.com'));
+    expect(adapter.data.get('keyv:token-auth:meta:last-user-id')).toBe('{"value":1}');
+  });
+
+  it('keeps the serializer of a Keyv instance it is given', () => {
+    const serialize = (data: unknown) => JSON.stringify(data);
+    const keyv = new Keyv({ serialize });
+    new KeyvStore(keyv);
+    expect(keyv.serialize).toBe(serialize);
   });
 });
