@@ -149,7 +149,7 @@ export function createApp(options: CreateAppOptions): App {
  * @returns The endpoint table.
  * @example
  * ```ts
- * mountedEndpoints(false).length; // 11
+ * mountedEndpoints(false).length; // 12
  * ```
  */
 export function mountedEndpoints(withScore: boolean): readonly Endpoint[] {

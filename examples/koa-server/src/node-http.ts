@@ -1,5 +1,5 @@
 /**
- * The framework-agnostic proof: the brief's six endpoints on a plain node:http server,
+ * The framework-agnostic proof: the brief's six endpoints (and PATCH /api/me/) on a plain node:http server,
  * with the same token-auth core, schemas, error mapping and response shaping as the
  * Koa app (see `src/http/`). Only the routing differs.
  *
@@ -42,7 +42,8 @@ export interface NodeHttpServerOptions {
 
 /**
  * Creates a node:http server (not listening) serving the brief's six endpoints:
- * POST /api/register/, /api/login/, /api/refresh/, /api/logout/, GET and PUT /api/me/.
+ * POST /api/register/, /api/login/, /api/refresh/, /api/logout/, GET and PUT /api/me/; and
+ * PATCH /api/me/, the same partial update as PUT.
  *
  * @param options - The token-auth core, a logger and limits.
  * @returns The server; call `listen()` on it.

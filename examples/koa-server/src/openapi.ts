@@ -157,11 +157,15 @@ function operationOf(endpoint: Endpoint): JsonObject {
   return operation;
 }
 
-/** An example body built from each property's first `examples` entry. */
-function exampleOf(properties: Readonly<Record<string, { examples?: readonly unknown[] }>>): JsonObject {
+/**
+ * An example body built from each property's first `examples` entry; a property without
+ * examples (an optional extra such as register's `username`) is left out.
+ */
+function exampleOf(properties: Readonly<Record<string, object>>): JsonObject {
   const example: JsonObject = {};
   for (const [name, schema] of Object.entries(properties)) {
-    if (schema.examples && schema.examples.length > 0) example[name] = schema.examples[0];
+    const examples = (schema as { examples?: readonly unknown[] }).examples;
+    if (examples && examples.length > 0) example[name] = examples[0];
   }
   return example;
 }

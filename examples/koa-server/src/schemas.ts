@@ -25,8 +25,15 @@ const email = {
   type: 'string',
   format: 'email',
   maxLength: EMAIL_MAX_LENGTH,
-  description: 'Email address; unique, compared case-insensitively.',
+  description:
+    'Email address; unique, compared case-insensitively. Surrounding whitespace is trimmed (before validation) and not stored.',
   examples: ['user@example.com'],
+} as const;
+
+const username = {
+  type: 'string',
+  maxLength: USERNAME_MAX_LENGTH,
+  description: `Free-text display name, at most ${USERNAME_MAX_LENGTH} characters; may be empty. Surrounding whitespace is trimmed (before validation) and not stored.`,
 } as const;
 
 const refreshToken = {
@@ -49,7 +56,7 @@ const lifetime = (what: string, bounds: { min: number; max: number }, example: n
 export const requestSchemas = {
   RegisterRequest: {
     type: 'object',
-    description: 'A new account.',
+    description: 'A new account: `email` and `password`, and optionally the `username` (empty by default).',
     properties: {
       email,
       password: {
@@ -60,6 +67,7 @@ export const requestSchemas = {
         description: `Password, ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.`,
         examples: ['password'],
       },
+      username,
     },
     required: ['email', 'password'],
     additionalProperties: false,
@@ -68,7 +76,13 @@ export const requestSchemas = {
     type: 'object',
     description: 'Credentials.',
     properties: {
-      email: { type: 'string', minLength: 1, maxLength: EMAIL_MAX_LENGTH, examples: ['user@example.com'] },
+      email: {
+        type: 'string',
+        minLength: 1,
+        maxLength: EMAIL_MAX_LENGTH,
+        description: 'The email registered (any case; surrounding whitespace is trimmed).',
+        examples: ['user@example.com'],
+      },
       password: {
         type: 'string',
         minLength: 1,
@@ -98,12 +112,7 @@ export const requestSchemas = {
     type: 'object',
     description: 'A partial profile: `username` and/or `email`. `id` and `password` are read-only here.',
     properties: {
-      username: {
-        type: 'string',
-        maxLength: USERNAME_MAX_LENGTH,
-        description: 'Free-text display name; may be empty.',
-        examples: ['John Smith'],
-      },
+      username: { ...username, examples: ['John Smith'] },
       email: { ...email, examples: ['new@example.com'] },
     },
     minProperties: 1,
@@ -288,14 +297,14 @@ export type ResponseSchemaName = keyof typeof responseSchemas;
 /** The TypeScript type of each request body once validated. */
 export interface RequestBodies {
   /** POST /api/register/ */
-  RegisterRequest: { email: string; password: string };
+  RegisterRequest: { email: string; password: string; username?: string };
   /** POST /api/login/ */
   LoginRequest: { email: string; password: string };
   /** POST /api/refresh/ */
   RefreshRequest: { refresh_token: string };
   /** POST /api/logout/ */
   LogoutRequest: { refresh_token: string };
-  /** PUT /api/me/ */
+  /** PUT and PATCH /api/me/ */
   UpdateMeRequest: { username?: string; email?: string };
   /** PUT /api/admin/settings/ */
   UpdateSettingsRequest: { access_token_lifetime?: number; refresh_token_lifetime?: number };
@@ -322,9 +331,30 @@ function validatorFor(name: RequestSchemaName): ValidateFunction {
 }
 
 /**
+ * String fields whose surrounding whitespace is not part of the value: trimmed before
+ * validation, as the core trims them before storing (so `" a@b.com "` is a valid email).
+ */
+const TRIMMED_FIELDS = ['email', 'username'] as const;
+
+/** The body with its {@link TRIMMED_FIELDS} trimmed: a shallow copy when one changes. */
+function trimFields(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  let copy: Record<string, unknown> | undefined;
+  for (const field of TRIMMED_FIELDS) {
+    const value = (body as Record<string, unknown>)[field];
+    if (typeof value === 'string' && value.trim() !== value) {
+      copy ??= { ...(body as Record<string, unknown>) };
+      copy[field] = value.trim();
+    }
+  }
+  return copy ?? body;
+}
+
+/**
  * Validates a request body against its schema.
  *
- * A missing body counts as `{}` (so every required field is reported).
+ * A missing body counts as `{}` (so every required field is reported). `email` and
+ * `username` are trimmed first; the result carries the trimmed values.
  *
  * @param name - The schema to validate against.
  * @param body - The parsed JSON body, or `undefined` when there was none.
@@ -337,7 +367,7 @@ function validatorFor(name: RequestSchemaName): ValidateFunction {
  * ```
  */
 export function validateRequest<N extends RequestSchemaName>(name: N, body: unknown): RequestBodies[N] {
-  const value = body === undefined ? {} : body;
+  const value = body === undefined ? {} : trimFields(body);
   const validate = validatorFor(name);
   if (validate(value)) return value as RequestBodies[N];
   throw new ValidationError(fieldProblems(name, validate.errors ?? []));

@@ -73,6 +73,30 @@ export function describeContract(label: string, baseUrl: () => string): void {
       expect(response.body).toEqual({ id, username: '', email: newEmail });
     });
 
+    it('patch me is the same partial update: the username changes, the email stays', async () => {
+      const email = uniqueEmail();
+      const { id, access } = await api().signUp(email);
+      const response = await api().patch('/api/me/', { username: 'Jane Doe' }, { token: access });
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ id, username: 'Jane Doe', email });
+    });
+
+    it('register stores an optional username and answers only the id and the email', async () => {
+      const email = uniqueEmail();
+      const registered = await api().post('/api/register/', { password: 'password', email, username: 'Ann' });
+      expect(registered.status).toBe(201);
+      expect(Object.keys(registered.body).sort()).toEqual(['email', 'id']);
+      const { access } = await api().login(email, 'password');
+      expect((await api().get('/api/me/', { token: access })).body.username).toBe('Ann');
+    });
+
+    it('an email with surrounding whitespace is accepted at registration and stored trimmed', async () => {
+      const email = uniqueEmail();
+      const response = await api().post('/api/register/', { password: 'password', email: ` ${email} ` });
+      expect(response.status).toBe(201);
+      expect(response.body.email).toBe(email);
+    });
+
     it('refresh answers a new pair and the old refresh token stops working', async () => {
       const { refresh } = await api().signUp(uniqueEmail());
       const rotated = await api().post('/api/refresh/', { refresh_token: refresh });
@@ -141,7 +165,7 @@ export function describeContract(label: string, baseUrl: () => string): void {
     it('a wrong method on a known path is a 405 with Allow', async () => {
       const response = await api().request('DELETE', '/api/me/');
       expect(response.status).toBe(405);
-      expect(response.headers.get('allow')).toBe('GET, HEAD, PUT, OPTIONS');
+      expect(response.headers.get('allow')).toBe('GET, HEAD, PUT, PATCH, OPTIONS');
     });
 
     it('a non-JSON body is a 415', async () => {

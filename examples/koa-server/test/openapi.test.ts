@@ -107,6 +107,25 @@ describe('GET /api/openapi.json', () => {
     }
   });
 
+  it('documents PATCH /api/me/ with the request and response schemas of PUT', () => {
+    const me = doc.paths['/api/me/'] as Record<
+      string,
+      { requestBody: unknown; responses: Record<string, unknown> }
+    >;
+    expect(me.patch?.requestBody).toEqual(me.put?.requestBody);
+    expect(me.patch?.responses).toEqual(me.put?.responses);
+  });
+
+  it("keeps the register example to the brief's two fields (username is optional)", () => {
+    const register = doc.paths['/api/register/']?.post as {
+      requestBody: { content: { 'application/json': { example: unknown } } };
+    };
+    expect(register.requestBody.content['application/json'].example).toEqual({
+      email: 'user@example.com',
+      password: 'password',
+    });
+  });
+
   it('points "Try it out" at this server with a relative server URL', () => {
     expect(doc.servers).toEqual([{ url: '/' }]);
   });

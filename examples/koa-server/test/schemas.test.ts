@@ -43,6 +43,32 @@ describe('validateRequest', () => {
     ]);
   });
 
+  it('trims email and username before validating, and returns the trimmed values', () => {
+    const body = { email: '  user@example.com\t', password: ' password ', username: ' John Smith ' };
+    expect(validateRequest('RegisterRequest', body)).toEqual({
+      email: 'user@example.com',
+      password: ' password ',
+      username: 'John Smith',
+    });
+  });
+
+  it("leaves the caller's body untouched when it trims", () => {
+    const body = { email: ' user@example.com ' };
+    validateRequest('UpdateMeRequest', body);
+    expect(body).toEqual({ email: ' user@example.com ' });
+  });
+
+  it('counts the username length after trimming', () => {
+    const body = { username: ` ${'x'.repeat(150)} ` };
+    expect(validateRequest('UpdateMeRequest', body)).toEqual({ username: 'x'.repeat(150) });
+  });
+
+  it('still rejects an email that is only whitespace', () => {
+    expect(
+      fieldsOf(() => validateRequest('RegisterRequest', { email: '   ', password: 'password' })),
+    ).toEqual([{ field: 'email', message: 'Enter a valid email address.' }]);
+  });
+
   it('treats a missing body as an empty object', () => {
     expect(fieldsOf(() => validateRequest('RefreshRequest', undefined))).toEqual([
       { field: 'refresh_token', message: 'This field is required.' },

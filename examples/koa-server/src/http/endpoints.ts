@@ -15,7 +15,7 @@ import { invalidToken } from './bearer.js';
 import { HttpProblem } from './problem.js';
 
 /** The HTTP methods the API uses. */
-export type HttpMethod = 'GET' | 'POST' | 'PUT';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH';
 
 /** What an endpoint needs besides its input. */
 export interface EndpointDeps {
@@ -89,7 +89,10 @@ export interface Endpoint {
   readonly successDescription: string;
   /** Error statuses this operation can answer with (all as problem details). */
   readonly problemStatuses: readonly number[];
-  /** One of the brief's six endpoints (also served by the node:http server). */
+  /**
+   * Served by the node:http server too: the brief's six endpoints, and PATCH /api/me/ (the
+   * partial-update method beside the brief's PUT).
+   */
   readonly brief: boolean;
   /**
    * Validates the body (when the endpoint takes one) and runs the operation.
@@ -220,7 +223,7 @@ export const register = define({
   path: '/api/register/',
   summary: 'Register a user',
   description:
-    'Creates an account. A duplicate email (compared case-insensitively) is a 400 with a field error on `email`, as Django REST Framework reports a unique-field conflict.',
+    'Creates an account from `email` and `password`, and optionally `username` (the profile display name, empty by default). The response shows `id` and `email` only. A duplicate email (compared case-insensitively) is a 400 with a field error on `email`, as Django REST Framework reports a unique-field conflict. Other fields are a 400 naming them.',
   tag: 'auth',
   security: 'none',
   requestSchema: 'RegisterRequest',
@@ -230,7 +233,11 @@ export const register = define({
   problemStatuses: [...BODY_PROBLEMS, 503],
   brief: true,
   async handle({ auth }, body) {
-    const user = await auth.register({ email: body.email, password: body.password });
+    const user = await auth.register({
+      email: body.email,
+      password: body.password,
+      ...(body.username === undefined ? {} : { username: body.username }),
+    });
     return { status: 201, body: { id: user.id, email: user.email } };
   },
 });
@@ -324,14 +331,30 @@ export const getMe = define({
   },
 });
 
+/** PUT /api/me/ and PATCH /api/me/: the same partial update. */
+async function updateMe(
+  auth: TokenAuth,
+  body: RequestBodies['UpdateMeRequest'],
+  input: EndpointInput,
+): Promise<EndpointResult> {
+  const claims = requireClaims(input);
+  await currentUser(auth, claims);
+  const patch: { username?: string; email?: string } = {};
+  if (body.username !== undefined) patch.username = body.username;
+  if (body.email !== undefined) patch.email = body.email;
+  return { status: 200, body: meBody(await auth.updateProfile(claims.userId, patch)) };
+}
+
+const UPDATE_ME_RULES =
+  'Send `username` and/or `email`; fields left out keep their value. Surrounding whitespace is trimmed. Unknown or read-only fields (`id`, `password`) and an empty body are a 400 naming the field. A duplicate email is a 400 on `email`.';
+
 /** PUT /api/me/ */
 export const putMe = define({
   operationId: 'updateMe',
   method: 'PUT',
   path: '/api/me/',
   summary: 'Update my profile',
-  description:
-    'A partial update: send `username` and/or `email`. Unknown or read-only fields (`id`, `password`) and an empty body are a 400 naming the field. A duplicate email is a 400 on `email`.',
+  description: `A partial update, as the brief specifies it (PATCH does the same). ${UPDATE_ME_RULES}`,
   tag: 'profile',
   security: 'bearer',
   requestSchema: 'UpdateMeRequest',
@@ -340,14 +363,25 @@ export const putMe = define({
   successDescription: 'The updated profile.',
   problemStatuses: [...BODY_PROBLEMS, 401, 503],
   brief: true,
-  async handle({ auth }, body, input) {
-    const claims = requireClaims(input);
-    await currentUser(auth, claims);
-    const patch: { username?: string; email?: string } = {};
-    if (body.username !== undefined) patch.username = body.username;
-    if (body.email !== undefined) patch.email = body.email;
-    return { status: 200, body: meBody(await auth.updateProfile(claims.userId, patch)) };
-  },
+  handle: ({ auth }, body, input) => updateMe(auth, body, input),
+});
+
+/** PATCH /api/me/ */
+export const patchMe = define({
+  operationId: 'patchMe',
+  method: 'PATCH',
+  path: '/api/me/',
+  summary: 'Update part of my profile',
+  description: `The partial-update method: the same body rules and response as PUT. ${UPDATE_ME_RULES}`,
+  tag: 'profile',
+  security: 'bearer',
+  requestSchema: 'UpdateMeRequest',
+  successStatus: 200,
+  responseSchema: 'User',
+  successDescription: 'The updated profile.',
+  problemStatuses: [...BODY_PROBLEMS, 401, 503],
+  brief: true,
+  handle: ({ auth }, body, input) => updateMe(auth, body, input),
 });
 
 /** GET /api/admin/settings/ */
@@ -531,6 +565,7 @@ export const endpoints: readonly Endpoint[] = [
   logout,
   getMe,
   putMe,
+  patchMe,
   getSettings,
   putSettings,
   getSettingsHistory,
@@ -539,7 +574,7 @@ export const endpoints: readonly Endpoint[] = [
   openApi,
 ];
 
-/** The brief's six endpoints (what the node:http server serves). */
+/** The brief's six endpoints and PATCH /api/me/ (what the node:http server serves). */
 export const briefEndpoints: readonly Endpoint[] = endpoints.filter((e) => e.brief);
 
 /** The outcome of {@link matchRoute}. */
@@ -557,7 +592,7 @@ export type RouteMatch =
  * @returns The endpoint, or the allowed methods of a known path, or not found.
  * @example
  * ```ts
- * matchRoute(briefEndpoints, 'DELETE', '/api/me/'); // { kind: 'method_not_allowed', allow: ['GET', 'HEAD', 'PUT', 'OPTIONS'] }
+ * matchRoute(briefEndpoints, 'DELETE', '/api/me/'); // { kind: 'method_not_allowed', allow: ['GET', 'HEAD', 'PUT', 'PATCH', 'OPTIONS'] }
  * ```
  */
 export function matchRoute(table: readonly Endpoint[], method: string, path: string): RouteMatch {
@@ -573,10 +608,10 @@ export function matchRoute(table: readonly Endpoint[], method: string, path: str
  * The `Allow` list of a path's endpoints (GET implies HEAD; OPTIONS is always allowed).
  *
  * @param atPath - The endpoints of one path.
- * @returns The methods, e.g. `['GET', 'HEAD', 'PUT', 'OPTIONS']`.
+ * @returns The methods, e.g. `['GET', 'HEAD', 'PUT', 'PATCH', 'OPTIONS']`.
  * @example
  * ```ts
- * allowedMethods([getMe, putMe]); // ['GET', 'HEAD', 'PUT', 'OPTIONS']
+ * allowedMethods([getMe, putMe, patchMe]); // ['GET', 'HEAD', 'PUT', 'PATCH', 'OPTIONS']
  * ```
  */
 export function allowedMethods(atPath: readonly Endpoint[]): string[] {

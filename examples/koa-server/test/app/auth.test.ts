@@ -30,14 +30,72 @@ describe('POST /api/register/', () => {
     expect(fields(response.body)).toEqual(['email', 'password']);
   });
 
-  it('rejects an unknown field by name', async () => {
+  it('rejects an unknown field by name, listing the allowed ones', async () => {
     const response = await t.client.post('/api/register/', {
       email: email(),
       password: 'password',
+      username: 'Jane',
       role: 'admin',
     });
     expect(response.status).toBe(400);
-    expect(fields(response.body)).toEqual(['role']);
+    expect(response.body.errors).toEqual([
+      { field: 'role', message: 'Unknown field; allowed fields: email, password, username.' },
+    ]);
+  });
+
+  it('stores an optional username and still answers exactly the id and the email', async () => {
+    const address = email();
+    const response = await t.client.post('/api/register/', {
+      email: address,
+      password: 'password',
+      username: '  John Smith ',
+    });
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({ id: expect.any(Number), email: address });
+    const { access } = await t.client.login(address, 'password');
+    const me = await t.client.get('/api/me/', { token: access });
+    expect(me.body).toEqual({ id: response.body.id, username: 'John Smith', email: address });
+  });
+
+  it('rejects a username longer than 150 characters', async () => {
+    const response = await t.client.post('/api/register/', {
+      email: email(),
+      password: 'password',
+      username: 'x'.repeat(151),
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([
+      { field: 'username', message: 'Ensure this field has no more than 150 characters.' },
+    ]);
+  });
+
+  it('rejects a username that is not a string', async () => {
+    const response = await t.client.post('/api/register/', {
+      email: email(),
+      password: 'password',
+      username: 42,
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ field: 'username', message: 'Must be a string.' }]);
+  });
+
+  it('lets the core reject a username with control characters, naming the field', async () => {
+    const response = await t.client.post('/api/register/', {
+      email: email(),
+      password: 'password',
+      username: 'John\u0007Smith',
+    });
+    expect(response.status).toBe(400);
+    expect(fields(response.body)).toEqual(['username']);
+  });
+
+  it('accepts an email with surrounding whitespace and stores it trimmed', async () => {
+    const address = email();
+    const response = await t.client.post('/api/register/', { email: ` ${address}\t`, password: 'password' });
+    expect(response.status).toBe(201);
+    expect(response.body.email).toBe(address);
+    const { access } = await t.client.login(address, 'password');
+    expect((await t.client.get('/api/me/', { token: access })).body.email).toBe(address);
   });
 
   it('rejects a field of the wrong type', async () => {
@@ -79,6 +137,16 @@ describe('POST /api/login/', () => {
     expect(wrongPassword.status).toBe(401);
     expect(unknownEmail.status).toBe(401);
     expect(unknownEmail.body).toEqual(wrongPassword.body);
+  });
+
+  it('logs in with the registered email given with surrounding whitespace and another case', async () => {
+    const address = email();
+    await t.client.post('/api/register/', { email: ` ${address} `, password: 'password' });
+    const response = await t.client.post('/api/login/', {
+      email: `  ${address.toUpperCase()}\n`,
+      password: 'password',
+    });
+    expect(response.status).toBe(200);
   });
 
   it('refuses an inactive user with the same 401', async () => {

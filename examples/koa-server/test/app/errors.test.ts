@@ -133,6 +133,7 @@ describe('request bodies', () => {
       ['POST', '/api/refresh/'],
       ['POST', '/api/logout/'],
       ['PUT', '/api/me/'],
+      ['PATCH', '/api/me/'],
     ];
     const serverErrors: string[] = [];
     for (const [method, path] of targets) {

@@ -93,6 +93,15 @@ describe('PUT /api/me/', () => {
     expect(response.body).toEqual({ id, username: 'Jane', email: next });
   });
 
+  it('accepts an email with surrounding whitespace and stores it trimmed', async () => {
+    const { id, access } = await t.client.signUp(email());
+    const next = email();
+    const response = await t.client.put('/api/me/', { email: `\t${next} ` }, { token: access });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ id, username: '', email: next });
+    expect((await t.client.login(` ${next} `, 'password')).access).toBeTruthy();
+  });
+
   it('lets the user log in with the new email', async () => {
     const { access } = await t.client.signUp(email());
     const next = email();
@@ -104,5 +113,49 @@ describe('PUT /api/me/', () => {
   it('authenticates before reading the body: no token and a bad body is a 401', async () => {
     const response = await t.client.put('/api/me/', '{not json');
     expect(response.status).toBe(401);
+  });
+});
+
+describe('PATCH /api/me/', () => {
+  it('changes only the fields it is given and answers the whole profile', async () => {
+    const address = email();
+    const { id, access } = await t.client.signUp(address);
+    const response = await t.client.patch('/api/me/', { username: 'Jane' }, { token: access });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ id, username: 'Jane', email: address });
+    const next = email();
+    const second = await t.client.patch('/api/me/', { email: ` ${next} ` }, { token: access });
+    expect(second.body).toEqual({ id, username: 'Jane', email: next });
+  });
+
+  it('applies the same body rules as PUT: read-only fields are a 400 naming them', async () => {
+    const { access } = await t.client.signUp(email());
+    const response = await t.client.patch('/api/me/', { id: 7, password: 'new-password' }, { token: access });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([
+      { field: 'id', message: 'This field is read-only.' },
+      { field: 'password', message: 'The password cannot be changed through this endpoint.' },
+    ]);
+  });
+
+  it('rejects an empty body like PUT', async () => {
+    const { access } = await t.client.signUp(email());
+    const response = await t.client.patch('/api/me/', {}, { token: access });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([
+      { field: 'body', message: 'Provide at least one of: username, email.' },
+    ]);
+  });
+
+  it('requires a bearer token', async () => {
+    const response = await t.client.patch('/api/me/', { username: 'x' });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+  });
+
+  it('is listed in Allow', async () => {
+    const response = await t.client.request('OPTIONS', '/api/me/');
+    expect(response.status).toBe(204);
+    expect(response.headers.get('allow')).toBe('GET, HEAD, PUT, PATCH, OPTIONS');
   });
 });

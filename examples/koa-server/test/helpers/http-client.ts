@@ -29,6 +29,7 @@ export interface ApiClient {
   get<T = Json>(path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
   post<T = Json>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
   put<T = Json>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
+  patch<T = Json>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
   /** Registers then logs in; returns the user id and the token pair. */
   signUp(email: string, password?: string): Promise<{ id: number; access: string; refresh: string }>;
   /** Logs in; returns the token pair (asserting a 200). */
@@ -61,6 +62,7 @@ export function createClient(baseUrl: string): ApiClient {
     get: (path, options) => request('GET', path, options),
     post: (path, body, options) => request('POST', path, { ...options, body }),
     put: (path, body, options) => request('PUT', path, { ...options, body }),
+    patch: (path, body, options) => request('PATCH', path, { ...options, body }),
     async login(email, password) {
       const response = await request<{ access_token: string; refresh_token: string }>('POST', '/api/login/', {
         body: { email, password },
