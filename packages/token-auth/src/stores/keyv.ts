@@ -6,6 +6,7 @@
 
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import { ConfigError, EmailTakenError, StoreError, TokenAuthError } from '../errors.js';
+import { LruCache } from '../lib/lru-cache.js';
 import { KeyedMutex } from '../lib/mutex.js';
 import type {
   ConsumeResult,
@@ -155,6 +156,12 @@ export class KeyvStore implements TokenAuthStore {
   readonly #maxHistoryEntries: number;
   readonly #purgeExpired: ((now: number) => Promise<number>) | undefined;
   readonly #mutex = new KeyedMutex();
+  /**
+   * Hashes this instance recently saw rotated or deleted: facts that never revert, so
+   * creating a family's next token can drop them from its `live` list without reading
+   * them back (in the core's rotation, the token just consumed).
+   */
+  readonly #knownDead = new LruCache<string, true>(1024);
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | undefined;
@@ -274,6 +281,7 @@ export class KeyvStore implements TokenAuthStore {
         }
         const deadline = record.createdAt - this.#gcGraceMs;
         const keepUntil = Math.max(record.expiresAt, family?.keepUntil ?? record.expiresAt);
+        this.#knownDead.delete(record.tokenHash);
         const stored: StoredToken = { ...portFields(record), keepUntil };
         if (family) stored.prev = family.head;
         const live = family ? await this.#stillCurrent(family.live, deadline) : [];
@@ -315,6 +323,7 @@ export class KeyvStore implements TokenAuthStore {
         if (now >= record.expiresAt) return { status: 'expired', record };
         if (record.rotatedAt !== null) return { status: 'reused', record };
         await this.#set(key, { ...stored, rotatedAt: now }, this.#ttlUntil(stored.keepUntil));
+        this.#knownDead.set(tokenHash, true);
         return { status: 'consumed', record: { ...record, rotatedAt: now } };
       });
     });
@@ -343,6 +352,7 @@ export class KeyvStore implements TokenAuthStore {
             keepUntil: stored.keepUntil,
           };
           await this.#set(key, tombstone, this.#ttlUntil(stored.keepUntil));
+          this.#knownDead.set(tokenHash, true);
           return portFields(stored);
         });
       }
@@ -633,8 +643,9 @@ export class KeyvStore implements TokenAuthStore {
 
   /** The hashes that may still be current: those read as unrotated and unexpired at `deadline`. */
   async #stillCurrent(hashes: readonly string[], deadline: number): Promise<string[]> {
-    const records = await Promise.all(hashes.map((hash) => this.#getToken(hash)));
-    return hashes.filter((_, i) => {
+    const unknown = hashes.filter((hash) => this.#knownDead.get(hash) === undefined);
+    const records = await Promise.all(unknown.map((hash) => this.#getToken(hash)));
+    return unknown.filter((_, i) => {
       const record = records[i];
       return (
         record !== undefined &&

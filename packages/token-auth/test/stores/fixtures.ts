@@ -84,17 +84,23 @@ export class FailingAdapter implements KeyvStoreAdapter {
   }
 }
 
-/** A {@link FailingAdapter} that also records every write: its key and serialized size. */
+/** A {@link FailingAdapter} that also records every call: reads by key, writes by key and size. */
 export class RecordingAdapter extends FailingAdapter {
+  readonly reads: string[] = [];
   readonly writes: { key: string; bytes: number }[] = [];
+
+  override async get<Value>(key: string): Promise<Value | undefined> {
+    this.reads.push(key);
+    return super.get<Value>(key);
+  }
 
   override async set(key: string, value: unknown): Promise<boolean> {
     this.writes.push({ key, bytes: typeof value === 'string' ? value.length : JSON.stringify(value).length });
     return super.set(key, value);
   }
 
-  /** The writes recorded since the last call, then forgets them. */
-  take(): { key: string; bytes: number }[] {
-    return this.writes.splice(0);
+  /** The calls recorded since the last call, then forgets them. */
+  take(): { reads: string[]; writes: { key: string; bytes: number }[] } {
+    return { reads: this.reads.splice(0), writes: this.writes.splice(0) };
   }
 }

@@ -186,18 +186,29 @@ describe('KeyvStore refresh-token layout', () => {
     expect(await raw(store, 'sessions:1')).toEqual([['f1', expect.any(Number)]]);
   });
 
-  it('writes as much for a refresh after a thousand rotations as for the tenth', async () => {
+  it('reads and writes as much for a refresh after a thousand rotations as for the tenth', async () => {
     const adapter = new RecordingAdapter();
     const store = new KeyvStore(adapter);
     await store.createRefreshToken(token(hash(0), { createdAt: T, expiresAt: T + 30 * DAY }));
-    const written: { key: string; bytes: number }[][] = [];
+    const calls: ReturnType<RecordingAdapter['take']>[] = [];
     for (let i = 0; i < 1_000; i++) {
       adapter.take();
       await rotate(store, i, T + 1_000 + i);
-      written.push(adapter.take().map(({ key, bytes }) => ({ key: key.replace(/h\d{6}/, 'h'), bytes })));
+      const { reads, writes } = adapter.take();
+      const generic = (key: string) => key.replace(/h\d{6}/, 'h');
+      calls.push({
+        reads: reads.map(generic),
+        writes: writes.map(({ key, bytes }) => ({ key: generic(key), bytes })),
+      });
     }
-    expect(written[999]).toEqual(written[9]);
-    expect(written[999]?.map(({ key }) => key)).toEqual([
+    expect(calls[999]).toEqual(calls[9]);
+    // Consume, then the family and the new token, then the parent check: no index, no list.
+    expect(calls[999]?.reads).toEqual([
+      'keyv:token-auth:rt:h',
+      'keyv:token-auth:session:f1',
+      'keyv:token-auth:rt:h',
+    ]);
+    expect(calls[999]?.writes.map(({ key }) => key)).toEqual([
       'keyv:token-auth:rt:h',
       'keyv:token-auth:rt:h',
       'keyv:token-auth:session:f1',
