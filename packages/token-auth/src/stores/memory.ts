@@ -73,6 +73,8 @@ export class MemoryStore implements TokenAuthStore {
   readonly #tokens = new Map<string, RefreshTokenRecord>();
   readonly #tokensByFamily = new Map<string, Set<string>>();
   readonly #tokensByUser = new Map<number, Set<string>>();
+  /** Each user's unrotated tokens: what listing reads, however many rotations came before. */
+  readonly #currentByUser = new Map<number, Set<string>>();
 
   #settings: Partial<StoredSettings> | undefined;
   #history: SettingsChange[] = [];
@@ -152,6 +154,7 @@ export class MemoryStore implements TokenAuthStore {
     this.#tokens.set(stored.tokenHash, stored);
     addToIndex(this.#tokensByFamily, stored.familyId, stored.tokenHash);
     addToIndex(this.#tokensByUser, stored.userId, stored.tokenHash);
+    if (stored.rotatedAt === null) addToIndex(this.#currentByUser, stored.userId, stored.tokenHash);
   }
 
   /** {@inheritDoc TokenAuthStore.consumeRefreshToken} */
@@ -166,6 +169,7 @@ export class MemoryStore implements TokenAuthStore {
     }
     if (record.rotatedAt !== null) return { status: 'reused', record: structuredClone(record) };
     record.rotatedAt = now;
+    removeFromIndex(this.#currentByUser, record.userId, tokenHash);
     return { status: 'consumed', record: structuredClone(record) };
   }
 
@@ -192,7 +196,7 @@ export class MemoryStore implements TokenAuthStore {
     this.#assertOpen();
     this.#observe(now);
     const result: RefreshTokenRecord[] = [];
-    for (const hash of this.#tokensByUser.get(userId) ?? []) {
+    for (const hash of this.#currentByUser.get(userId) ?? []) {
       const record = this.#tokens.get(hash);
       if (record && record.rotatedAt === null && now < record.expiresAt) result.push(structuredClone(record));
     }
@@ -271,6 +275,7 @@ export class MemoryStore implements TokenAuthStore {
     this.#tokens.clear();
     this.#tokensByFamily.clear();
     this.#tokensByUser.clear();
+    this.#currentByUser.clear();
     this.#counters.clear();
     this.#history = [];
     this.#settings = undefined;
@@ -342,6 +347,7 @@ export class MemoryStore implements TokenAuthStore {
     this.#tokens.delete(tokenHash);
     removeFromIndex(this.#tokensByFamily, record.familyId, tokenHash);
     removeFromIndex(this.#tokensByUser, record.userId, tokenHash);
+    removeFromIndex(this.#currentByUser, record.userId, tokenHash);
     return record;
   }
 
