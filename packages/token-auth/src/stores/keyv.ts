@@ -31,8 +31,9 @@ export interface KeyvStoreOptions {
   /**
    * How long, in milliseconds, an expired refresh token or throttling counter is kept
    * past its expiry before the backend may drop it (the Keyv TTL is set this much past
-   * it). While it is kept, consuming an expired token answers `expired` rather than
-   * `missing`.
+   * it; for a refresh token, past the latest expiry in its family so far, so that a
+   * family's chain is never cut). While it is kept, consuming an expired token answers
+   * `expired` rather than `missing`.
    * @defaultValue `60_000`
    */
   gcGraceMs?: number;
@@ -128,9 +129,23 @@ const NO_TTL = 0;
  * Run one process per backend (with SQLite: one process per file). Several processes need
  * an adapter with native atomic operations, such as `token-auth/redis`.
  *
- * **Garbage collection.** Refresh tokens, their indexes and throttling counters are
- * written with a Keyv TTL slightly past their expiry ({@link KeyvStoreOptions.gcGraceMs});
- * users, the id counter and the settings never expire.
+ * **Refresh tokens.** Each family (one login's session) is a chain: every token records
+ * the hash of the family's previous newest token (`prev`), and the family record points at
+ * the newest and lists the tokens that may still be current. A user's index lists the
+ * user's families. Creating, consuming and checking a token reads and writes a fixed
+ * number of small records, however many rotations the session has been through; only
+ * deleting a family (reuse, logout) or all of a user's walks the chain, one record per
+ * token.
+ *
+ * **Garbage collection.** Refresh tokens, families, the users' indexes and throttling
+ * counters are written with a Keyv TTL slightly past their expiry
+ * ({@link KeyvStoreOptions.gcGraceMs}); a token is kept as long as the longest-lived token
+ * before it in its family, so that no chain is cut from its older part. Users, the id
+ * counter and the settings never expire.
+ *
+ * **Serialization.** A backend given as an adapter or a `Map` is wrapped in a Keyv that
+ * serializes with native `JSON` (every record is plain JSON); a Keyv instance keeps its
+ * own serializer.
  *
  * **Errors.** Keyv swallows backend errors unless `throwOnErrors` is set: the store sets it
  * on the Keyv instance it is given (or creates), and every failure reaches the caller as
@@ -167,8 +182,9 @@ export class KeyvStore implements TokenAuthStore {
   #closing: Promise<void> | undefined;
 
   /**
-   * @param backend - A Keyv instance (used as is, with `throwOnErrors` switched on), a
-   *   Keyv storage adapter or a `Map` (wrapped in a new Keyv).
+   * @param backend - A Keyv instance (used as is, its serializer included, with
+   *   `throwOnErrors` switched on), a Keyv storage adapter or a `Map` (wrapped in a new Keyv
+   *   that serializes with native `JSON.stringify` and `JSON.parse`).
    * @param options - Namespace, garbage collection and history limits.
    * @throws {@link ConfigError} when an option is out of range.
    * @example
@@ -289,9 +305,10 @@ export class KeyvStore implements TokenAuthStore {
         // points at it, and its holder never got it), the user's index, then the family.
         await this.#set(this.#key('rt', record.tokenHash), stored, this.#ttlUntil(keepUntil));
         let indexedUntil = family?.indexedUntil ?? Number.NEGATIVE_INFINITY;
+        // Also when the bound has passed and a sweep may have dropped the entry: the new
+        // keepUntil is past it then. One lifetime of headroom: a family refreshed again and
+        // again rewrites the user's index once per lifetime, not once per refresh.
         if (!family || keepUntil > indexedUntil) {
-          // One lifetime of headroom: a family refreshed again and again rewrites the
-          // user's index once per lifetime, not once per refresh.
           indexedUntil = keepUntil + Math.max(0, record.expiresAt - record.createdAt);
           await this.#indexFamily(record.userId, record.familyId, indexedUntil, deadline);
         }
@@ -308,10 +325,16 @@ export class KeyvStore implements TokenAuthStore {
   }
 
   /**
-   * {@inheritDoc TokenAuthStore.consumeRefreshToken}
+   * Atomically consumes a refresh token: if it is current and `now < expiresAt`, marks it
+   * rotated at `now` and answers `consumed`; of concurrent calls with one hash at most one
+   * does. A rotated token answers `reused`, an expired one `expired` (rotated or not), an
+   * unknown or deleted one `missing`. An expired token is left in place until garbage
+   * collection drops it, so that the chain of its family stays whole.
    *
-   * An expired token is left in place (answering `expired`) until garbage collection drops
-   * it, so that the chain of its family stays whole.
+   * @param tokenHash - The hash of the presented token.
+   * @param now - The caller's clock, epoch ms.
+   * @returns The outcome, with the record as stored.
+   * @throws {@link StoreError} when the backend fails or the record is malformed.
    */
   consumeRefreshToken(tokenHash: string, now: number): Promise<ConsumeResult> {
     return this.#operation('consumeRefreshToken', () => {
@@ -330,10 +353,14 @@ export class KeyvStore implements TokenAuthStore {
   }
 
   /**
-   * {@inheritDoc TokenAuthStore.deleteRefreshToken}
+   * Atomically deletes one refresh token and returns what it was; of concurrent calls with
+   * one hash at most one gets the record. A token that links to an older one leaves a
+   * tombstone with the link (it reads as missing), so that deleting its family later still
+   * reaches the older tokens; a family's only token ends the family.
    *
-   * A token that links to an older one is replaced by a tombstone keeping the link (it
-   * reads as missing), so that deleting its family later still reaches the older tokens.
+   * @param tokenHash - The hash of the token.
+   * @returns The record as it was, or `undefined` when there was none.
+   * @throws {@link StoreError} when the backend fails or the record is malformed.
    */
   deleteRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
     return this.#operation('deleteRefreshToken', async () => {
@@ -364,6 +391,7 @@ export class KeyvStore implements TokenAuthStore {
           const stored = await this.#getToken(tokenHash);
           if (!stored || isTombstone(stored)) return undefined;
           await this.#delete(key);
+          this.#knownDead.set(tokenHash, true);
           return stored;
         });
         if (!taken) return undefined;
@@ -378,16 +406,27 @@ export class KeyvStore implements TokenAuthStore {
   }
 
   /**
-   * {@inheritDoc TokenAuthStore.deleteRefreshTokenFamily}
+   * Deletes every token of a family, rotated ones included, walking from its newest token
+   * to the oldest (one read and one delete per token: with {@link deleteUserRefreshTokens},
+   * the only refresh-token operations whose cost grows with the number of rotations), then
+   * the family and its entry in the user's index.
    *
-   * Walks the family from its newest token to the oldest, one record per token: the only
-   * refresh-token operation whose cost grows with the number of rotations.
+   * @param familyId - The family (session) id.
+   * @returns How many tokens were deleted (tombstones of deleted tokens not counted).
+   * @throws {@link StoreError} when the backend fails or a record is malformed.
    */
   deleteRefreshTokenFamily(familyId: string): Promise<number> {
     return this.#operation('deleteRefreshTokenFamily', () => this.#endFamily(familyId));
   }
 
-  /** {@inheritDoc TokenAuthStore.deleteUserRefreshTokens} */
+  /**
+   * Deletes every token of every family of the user, one family at a time (see
+   * {@link deleteRefreshTokenFamily}).
+   *
+   * @param userId - The owner.
+   * @returns How many tokens were deleted.
+   * @throws {@link StoreError} when the backend fails or a record is malformed.
+   */
   deleteUserRefreshTokens(userId: number): Promise<number> {
     return this.#operation('deleteUserRefreshTokens', async () => {
       let deleted = 0;
@@ -400,7 +439,17 @@ export class KeyvStore implements TokenAuthStore {
     });
   }
 
-  /** {@inheritDoc TokenAuthStore.listUserRefreshTokens} */
+  /**
+   * The user's refresh tokens that are current (`rotatedAt === null`) and unexpired at
+   * `now`, oldest first. Reads the user's index of families, each family, and the tokens
+   * each family may still have current (with the core's rotation: its newest), never the
+   * rotated ones.
+   *
+   * @param userId - The owner.
+   * @param now - The caller's clock, epoch ms.
+   * @returns The current tokens, oldest first.
+   * @throws {@link StoreError} when the backend fails or a record is malformed.
+   */
   listUserRefreshTokens(userId: number, now: number): Promise<RefreshTokenRecord[]> {
     return this.#operation('listUserRefreshTokens', async () => {
       const entries = await this.#getIndex(this.#key('sessions', userId));
@@ -713,9 +762,10 @@ export class KeyvStore implements TokenAuthStore {
       for (const entry of await this.#getIndex(key)) {
         const [id, bound] = entry;
         if (id === familyId) continue;
-        if (bound <= deadline && (await this.#getFamily(this.#key('session', id)))?.userId !== userId)
-          continue;
-        entries.push(entry);
+        // Only an entry whose bound has passed can be stale: it stays while its family does.
+        const alive =
+          bound > deadline || (await this.#getFamily(this.#key('session', id)))?.userId === userId;
+        if (alive) entries.push(entry);
       }
       entries.push([familyId, indexedUntil]);
       await this.#writeIndex(key, entries);
