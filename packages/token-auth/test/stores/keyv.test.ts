@@ -291,12 +291,45 @@ describe('KeyvStore refresh-token layout', () => {
     expect(await store.deleteRefreshToken('old')).toEqual({ ...legacy, rotatedAt: T + 1_000 });
   });
 
+  it('gives the record of a token with a link to exactly one of concurrent deletes', async () => {
+    const store = new KeyvStore(new Keyv());
+    await store.createRefreshToken(token(hash(0), { createdAt: T, expiresAt: T + DAY }));
+    await rotate(store, 0, T + 1_000);
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.deleteRefreshToken(hash(1))));
+    expect(results.filter((result) => result !== undefined)).toHaveLength(1);
+  });
+
+  it('sweeps from a user index the families kept no longer and keeps the others', async () => {
+    const store = new KeyvStore(new Map(), { gcGraceMs: 0 });
+    await store.createRefreshToken(token('short', { familyId: 'f1', createdAt: T, expiresAt: T + 1_000 }));
+    await store.createRefreshToken(token('long', { familyId: 'f2', createdAt: T, expiresAt: T + DAY }));
+    await store.sweep(T + 10_000);
+    expect(await raw(store, 'sessions:1')).toEqual([['f2', T + 2 * DAY]]);
+    expect(await store.listUserRefreshTokens(1, T + 10_000)).toEqual([
+      token('long', { familyId: 'f2', createdAt: T, expiresAt: T + DAY }),
+    ]);
+  });
+
   it('refuses a token whose family belongs to another user', async () => {
     const store = new KeyvStore(new Keyv());
     await store.createRefreshToken(token('a', { userId: 1 }));
     await expect(store.createRefreshToken(token('b', { userId: 2 }))).rejects.toThrow(
       /belongs to another user/,
     );
+  });
+
+  it('reports a malformed refresh token record as a StoreError', async () => {
+    const store = new KeyvStore(new Keyv());
+    await store.keyv.set('token-auth:rt:a', { tokenHash: 'a' });
+    await store.keyv.set('token-auth:rt:b', { tokenHash: 'b', deleted: true });
+    await expect(store.consumeRefreshToken('a', T)).rejects.toThrow(/refresh token record is malformed/);
+    await expect(store.consumeRefreshToken('b', T)).rejects.toThrow(/refresh token record is malformed/);
+  });
+
+  it('reports a malformed index of families as a StoreError', async () => {
+    const store = new KeyvStore(new Keyv());
+    await store.keyv.set('token-auth:sessions:1', 'not an index');
+    await expect(store.listUserRefreshTokens(1, T)).rejects.toThrow(/index of families is malformed/);
   });
 
   it('reports a malformed family record as a StoreError', async () => {
