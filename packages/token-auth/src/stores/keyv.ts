@@ -206,8 +206,8 @@ export class KeyvStore implements TokenAuthStore {
     this.#maxHistoryEntries = maxHistory;
     this.#purgeExpired = options.purgeExpired;
 
-    // Records are plain JSON: native JSON is several times faster than Keyv's default
-    // serializer (which walks every value to escape strings and buffers).
+    // Records are plain JSON: native JSON writes about 2 and reads about 4 times faster
+    // than Keyv's default serializer (which walks every value for strings and buffers).
     this.keyv = isKeyv(backend)
       ? backend
       : new Keyv(backend as KeyvStoreAdapter, { serialize: JSON.stringify, deserialize: JSON.parse });
