@@ -37,6 +37,15 @@ export interface SqliteStoreOptions extends Omit<KeyvStoreOptions, 'purgeExpired
    * @defaultValue `3_600_000` (one hour)
    */
   sweepIntervalMs?: number;
+  /**
+   * Hold the file exclusively (`PRAGMA locking_mode=EXCLUSIVE`) for as long as the store is
+   * open. The store's atomicity comes from an in-process mutex, so two processes sharing one
+   * file could both consume one refresh token; with this lock, a second process fails at
+   * start with a {@link StoreError} saying so, instead of silently breaking that guarantee.
+   * Turn it off only for read-only inspection by other tools while nothing else writes.
+   * @defaultValue `true`
+   */
+  exclusive?: boolean;
 }
 
 /**
@@ -106,7 +115,9 @@ export class SqliteStore extends KeyvStore {
  * against corruption) and `busy_timeout`. Expired rows are purged hourly.
  *
  * One process per file: the store's atomicity comes from an in-process mutex (see
- * {@link KeyvStore}). `close()` closes the file.
+ * {@link KeyvStore}), so the file is locked exclusively while the store is open (see
+ * {@link SqliteStoreOptions.exclusive}) and a second process fails fast. `close()` closes the
+ * file and releases the lock.
  *
  * @param options - The file (`path` or `uri`) and the store options.
  * @returns The open store.
@@ -130,6 +141,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     table,
     busyTimeoutMs = 5000,
     sweepIntervalMs = 3_600_000,
+    exclusive = true,
     ...storeOptions
   } = options ?? {};
   if ((path === undefined) === (uri === undefined)) {
@@ -168,8 +180,21 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     await adapter.query('PRAGMA journal_mode=WAL');
     await adapter.query('PRAGMA synchronous=NORMAL');
     await adapter.query(`PRAGMA busy_timeout=${busyTimeoutMs}`);
+    if (exclusive && !inMemory) {
+      // Exclusive locking mode keeps the lock taken by the first write until the connection
+      // closes: an empty exclusive transaction takes it now.
+      await adapter.query('PRAGMA locking_mode=EXCLUSIVE');
+      await adapter.query('BEGIN EXCLUSIVE');
+      await adapter.query('COMMIT');
+    }
   } catch (error) {
     await adapter.close().catch(() => undefined);
+    if ((error as { code?: unknown } | null)?.code === 'SQLITE_BUSY') {
+      throw new StoreError(
+        'createSqliteStore: the database file is in use by another process; a SQLite store serves one process (run several on the Redis store)',
+        { cause: error },
+      );
+    }
     throw new StoreError('createSqliteStore: cannot open or configure the database file', { cause: error });
   }
   return new SqliteStore(adapter, { ...storeOptions, sweepIntervalMs });

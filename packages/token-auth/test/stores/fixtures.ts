@@ -1,5 +1,5 @@
 /**
- * Shared fixtures of the store tests: temporary directories, raw SQLite access and a Keyv
+ * Shared fixtures of the store tests: temporary directories and a Keyv
  * storage adapter that can be made to fail.
  */
 
@@ -7,32 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyvStoreAdapter } from 'keyv';
-import sqlite3 from 'sqlite3';
 
 /** A fresh temporary directory and a function that removes it. */
 export async function makeTempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'token-auth-stores-'));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
-}
-
-/** Runs one query on a separate read-only connection to `file` and closes it. */
-export async function queryFile<Row = Record<string, unknown>>(
-  file: string,
-  sql: string,
-  ...params: unknown[]
-): Promise<Row[]> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const opened = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (error) =>
-      error ? reject(error) : resolve(opened),
-    );
-  });
-  try {
-    return await new Promise<Row[]>((resolve, reject) =>
-      db.all(sql, params, (error, rows) => (error ? reject(error) : resolve(rows as Row[]))),
-    );
-  } finally {
-    await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
-  }
 }
 
 /** The error a {@link FailingAdapter} throws once broken. */

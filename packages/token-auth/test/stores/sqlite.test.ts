@@ -7,7 +7,12 @@ import { ConfigError, StoreError } from '../../src/errors.js';
 import type { NewUserRecord } from '../../src/stores/port.js';
 import { createSqliteStore, type SqliteStore } from '../../src/stores/sqlite.js';
 import { runStoreConformanceSuite } from '../../src/testing.js';
-import { makeTempDir, queryFile } from './fixtures.js';
+import { makeTempDir } from './fixtures.js';
+
+/** Runs a query on the store's own connection (the file is locked against any other). */
+function queryStore<Row = Record<string, unknown>>(store: SqliteStore, sql: string): Promise<Row[]> {
+  return (store.keyv.store as KeyvSqlite).query(sql) as Promise<Row[]>;
+}
 
 interface SqliteFixture {
   store: SqliteStore;
@@ -25,9 +30,9 @@ runStoreConformanceSuite<SqliteFixture>(
     },
     reopen: ({ file }) => createSqliteStore({ path: file }),
     destroy: ({ remove }) => remove(),
-    countRecords: async ({ store, file }, now) => {
+    countRecords: async ({ store }, now) => {
       await store.sweep(now);
-      const [row] = await queryFile<{ n: number }>(file, 'SELECT COUNT(*) AS n FROM keyv');
+      const [row] = await queryStore<{ n: number }>(store, 'SELECT COUNT(*) AS n FROM keyv');
       return row?.n ?? 0;
     },
     // Closing the adapter's connection under the store: every later statement fails.
@@ -109,7 +114,7 @@ describe('createSqliteStore', () => {
     const file = join(dir, 'by-uri.sqlite');
     const store = await open({ uri: `sqlite://${file}` });
     await store.createUser(user('ada@example.com'));
-    const rows = await queryFile(file, "SELECT key FROM keyv WHERE key LIKE '%user:1'");
+    const rows = await queryStore(store, "SELECT key FROM keyv WHERE key LIKE '%user:1'");
     expect(rows).toHaveLength(1);
   });
 
@@ -124,6 +129,26 @@ describe('createSqliteStore', () => {
     expect(existsSync(`${file}-wal`)).toBe(false);
   });
 
+  it('holds the file exclusively: a second store on it fails with a StoreError saying so', async () => {
+    const file = join(dir, 'auth.sqlite');
+    await open({ path: file });
+    const error = await createSqliteStore({ path: file, busyTimeoutMs: 50 }).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toMatch(/in use by another process/);
+  });
+
+  it('lets another store open the file once the first is closed', async () => {
+    const file = join(dir, 'auth.sqlite');
+    const first = await createSqliteStore({ path: file });
+    await first.createUser(user('ada@example.com'));
+    await first.close();
+    const second = await open({ path: file, busyTimeoutMs: 50 });
+    await expect(second.getUserByEmailKey('ada@example.com')).resolves.toMatchObject({ id: 1 });
+  });
+
   it('rejects operations after close with a StoreError', async () => {
     const store = await createSqliteStore({ path: join(dir, 'auth.sqlite') });
     await store.close();
@@ -132,11 +157,17 @@ describe('createSqliteStore', () => {
 
   it('purges only its own expired rows, in one statement', async () => {
     const file = join(dir, 'auth.sqlite');
-    const mine = await open({ path: file, gcGraceMs: 0 });
+    // Two namespaces in one file, from one process: the exclusive file lock is off for this.
+    const mine = await open({ path: file, gcGraceMs: 0, exclusive: false });
     const now = Date.now();
     await mine.hit('login:ada', 1_000, now);
     await mine.createUser(user('ada@example.com'));
-    const theirs = await open({ path: join(dir, 'auth.sqlite'), namespace: 'other', gcGraceMs: 0 });
+    const theirs = await open({
+      path: join(dir, 'auth.sqlite'),
+      namespace: 'other',
+      gcGraceMs: 0,
+      exclusive: false,
+    });
     await theirs.hit('login:ada', 1_000, now);
     expect(await mine.sweep(now + 10_000)).toBe(1);
     expect(await theirs.peekHits('login:ada', now)).toEqual({ count: 1, resetAt: now + 1_000 });
