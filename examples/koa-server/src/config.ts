@@ -31,6 +31,11 @@ export interface ServerConfig {
   logLevel: LevelWithSilent;
   /** Honour `X-Forwarded-For` for the client IP (`TRUST_PROXY`, default false). */
   trustProxy: boolean;
+  /**
+   * Seconds between purges of expired rows from a SQLite store (`SQLITE_PURGE_INTERVAL`,
+   * default 3600; 0 turns the timer off). SQLite drops an expired row only when it is read.
+   */
+  sqlitePurgeIntervalSeconds: number;
 }
 
 /** The default `DATABASE_URL`: a SQLite file under `./data`, relative to the working directory. */
@@ -157,6 +162,15 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     throw new ConfigEnvError('TRUST_PROXY', 'must be true or false');
   }
 
+  const purgeText = value('SQLITE_PURGE_INTERVAL') ?? '3600';
+  const sqlitePurgeIntervalSeconds = /^\d{1,6}$/.test(purgeText) ? Number(purgeText) : Number.NaN;
+  if (!(sqlitePurgeIntervalSeconds >= 0 && sqlitePurgeIntervalSeconds <= 86_400)) {
+    throw new ConfigEnvError(
+      'SQLITE_PURGE_INTERVAL',
+      `must be whole seconds from 0 to 86400, got "${purgeText}"`,
+    );
+  }
+
   return {
     port,
     host,
@@ -170,6 +184,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
         : undefined,
     logLevel: logLevel as LevelWithSilent,
     trustProxy,
+    sqlitePurgeIntervalSeconds,
   };
 }
 

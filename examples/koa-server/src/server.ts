@@ -71,7 +71,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     logger.warn('JWT_SECRET is not set: using a random secret for this process only (tokens die with it)');
   }
 
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, {
+    sqlitePurgeIntervalSeconds: config.sqlitePurgeIntervalSeconds,
+  });
   try {
     const auth = createTokenAuth({
       store,

@@ -52,6 +52,8 @@ export function dataDirOf(url: string): string | undefined {
  *   server shared by several server processes (token-auth/redis; needs ioredis).
  *
  * @param url - The URL.
+ * @param options - `sqlitePurgeIntervalSeconds`: seconds between purges of expired rows of a
+ *   SQLite store (default one hour).
  * @returns The open store; close it on shutdown.
  * @throws Error naming `DATABASE_URL` for an unsupported scheme; token-auth's
  *   `StoreError` when the file cannot be opened.
@@ -60,11 +62,19 @@ export function dataDirOf(url: string): string | undefined {
  * const store = await openStore('sqlite://./data/auth.sqlite');
  * ```
  */
-export async function openStore(url: string): Promise<TokenAuthStore> {
+export async function openStore(
+  url: string,
+  options: { sqlitePurgeIntervalSeconds?: number } = {},
+): Promise<TokenAuthStore> {
   const scheme = url.includes('://') ? url.slice(0, url.indexOf('://')).toLowerCase() : '';
   switch (scheme) {
     case 'sqlite':
-      return createSqliteStore({ uri: url });
+      return createSqliteStore({
+        uri: url,
+        ...(options.sqlitePurgeIntervalSeconds === undefined
+          ? {}
+          : { sweepIntervalMs: options.sqlitePurgeIntervalSeconds * 1000 }),
+      });
     case 'memory':
       return new MemoryStore();
     // --- redis (scale-out): several processes share one Redis through token-auth/redis ---

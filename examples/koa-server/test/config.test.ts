@@ -105,4 +105,16 @@ describe('parseConfig', () => {
   it('rejects a TRUST_PROXY that is not a boolean', () => {
     expect(errorOf({ TRUST_PROXY: 'sometimes' }).variable).toBe('TRUST_PROXY');
   });
+
+  it('purges expired SQLite rows hourly by default', () => {
+    expect(parseConfig({}).sqlitePurgeIntervalSeconds).toBe(3600);
+  });
+
+  it('reads SQLITE_PURGE_INTERVAL in whole seconds', () => {
+    expect(parseConfig({ SQLITE_PURGE_INTERVAL: '30' }).sqlitePurgeIntervalSeconds).toBe(30);
+  });
+
+  it.each(['-1', '1.5', 'often', '86401'])('rejects SQLITE_PURGE_INTERVAL=%s, naming it', (value) => {
+    expect(errorOf({ SQLITE_PURGE_INTERVAL: value }).variable).toBe('SQLITE_PURGE_INTERVAL');
+  });
 });

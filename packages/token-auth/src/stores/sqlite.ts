@@ -51,6 +51,15 @@ export interface SqliteStoreOptions extends Omit<KeyvStoreOptions, 'purgeExpired
 /**
  * A {@link KeyvStore} on a SQLite file, as returned by {@link createSqliteStore}; it can
  * also read the pragmas of its connection.
+ *
+ * @example
+ * ```ts
+ * import { createSqliteStore } from 'token-auth';
+ *
+ * const store = await createSqliteStore({ path: './data/auth.sqlite' });
+ * await store.readPragma('journal_mode'); // 'wal'
+ * await store.close(); // releases the file and its lock
+ * ```
  */
 export class SqliteStore extends KeyvStore {
   readonly #adapter: KeyvSqlite;
