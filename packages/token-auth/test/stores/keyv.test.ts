@@ -49,7 +49,7 @@ const token = (tokenHash: string, fields: Partial<RefreshTokenRecord> = {}): Ref
 describe('KeyvStore', () => {
   it('reports a backend failure on read as a StoreError with the backend error as cause', async () => {
     const adapter = new FailingAdapter();
-    const store = new KeyvStore(adapter);
+    const store = new KeyvStore(adapter, { userCacheSize: 0 });
     const created = await store.createUser(user('ada@example.com'));
     adapter.broken = true;
     const failure = await store.getUserById(created.id).catch((error: unknown) => error);
@@ -352,5 +352,54 @@ describe('KeyvStore serialization', () => {
     const keyv = new Keyv({ serialize });
     new KeyvStore(keyv);
     expect(keyv.serialize).toBe(serialize);
+  });
+});
+
+describe('KeyvStore user cache', () => {
+  it('serves a user read again from memory, without a backend read', async () => {
+    const adapter = new RecordingAdapter();
+    const store = new KeyvStore(adapter);
+    const created = await store.createUser(user('ada@example.com'));
+    adapter.take();
+    await store.getUserById(created.id);
+    expect(adapter.take().reads).toEqual([]);
+  });
+
+  it('answers its own updates at once', async () => {
+    const store = new KeyvStore(new RecordingAdapter());
+    const created = await store.createUser(user('ada@example.com'));
+    await store.getUserById(created.id);
+    await store.updateUser(created.id, { username: 'Ada' });
+    await expect(store.getUserById(created.id)).resolves.toMatchObject({ username: 'Ada' });
+  });
+
+  it('does not let a caller change the cached record', async () => {
+    const store = new KeyvStore(new RecordingAdapter());
+    const created = await store.createUser(user('ada@example.com'));
+    const read = await store.getUserById(created.id);
+    if (read) read.username = 'changed by the caller';
+    await expect(store.getUserById(created.id)).resolves.toMatchObject({ username: '' });
+  });
+
+  it('reads the backend every time with userCacheSize 0', async () => {
+    const adapter = new RecordingAdapter();
+    const store = new KeyvStore(adapter, { userCacheSize: 0 });
+    const created = await store.createUser(user('ada@example.com'));
+    adapter.take();
+    await store.getUserById(created.id);
+    expect(adapter.take().reads).toEqual([`keyv:token-auth:user:${created.id}`]);
+  });
+
+  it('drops a user from the cache when writing it fails', async () => {
+    const adapter = new RecordingAdapter();
+    const store = new KeyvStore(adapter);
+    const created = await store.createUser(user('ada@example.com'));
+    adapter.broken = true;
+    await expect(store.updateUser(created.id, { username: 'Ada' })).rejects.toBeInstanceOf(StoreError);
+    await expect(store.getUserById(created.id)).rejects.toBeInstanceOf(StoreError);
+  });
+
+  it('rejects a negative userCacheSize with a ConfigError naming it', () => {
+    expect(() => new KeyvStore(new Keyv(), { userCacheSize: -1 })).toThrow(/userCacheSize/);
   });
 });
