@@ -198,15 +198,14 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
       const [email, password] = collect(checkLoginEmail(input.email), checkPresentedPassword(input.password));
       const clientKey = checkClientKey(context);
       const emailKey = toEmailKey(email);
-      await throttle?.check(emailKey, clientKey);
+      await throttle?.begin(emailKey, clientKey);
 
       const user = await store.getUserByEmailKey(emailKey);
       const matches = await hasher.verify(user?.passwordHash ?? (await getDummyHash()), password);
       if (user === undefined || !matches || !user.isActive) {
-        await throttle?.recordFailure(emailKey, clientKey);
         throw new InvalidCredentialsError('The email or password is incorrect');
       }
-      await throttle?.recordSuccess(emailKey);
+      await throttle?.recordSuccess(emailKey, clientKey);
       if (hasher.needsRehash(user.passwordHash)) {
         await updateExisting(user.id, { passwordHash: await hasher.hash(password) });
       }

@@ -6,7 +6,7 @@
 
 import { TooManyAttemptsError } from './errors.js';
 import { integerOption } from './lib/options.js';
-import type { HitResult, TokenAuthStore } from './stores/port.js';
+import type { TokenAuthStore } from './stores/port.js';
 import type { ThrottleOptions } from './types.js';
 
 /**
@@ -74,49 +74,72 @@ export class LoginThrottle {
   }
 
   /**
-   * Throws when the account or the client has used up its failures in the current window.
+   * Counts a login attempt before its password is verified, and refuses it when a counter is
+   * over its limit. Counting first keeps the limits exact under concurrency: of any number of
+   * parallel attempts, only as many as the limit allow get as far as a password check.
    *
-   * @param emailKey - The canonical email the attempt is for (registered or not).
-   * @param clientKey - The client's key, if the caller gave one.
-   * @throws {@link TooManyAttemptsError} with the whole seconds until the window ends.
-   */
-  async check(emailKey: string, clientKey: string | undefined): Promise<void> {
-    const now = this.#now();
-    const [account, client] = await Promise.all([
-      this.#store.peekHits(accountKey(emailKey), now),
-      clientKey === undefined ? undefined : this.#store.peekHits(clientCounterKey(clientKey), now),
-    ]);
-    const blocked = [
-      account.count >= this.#limits.maxFailuresPerAccount ? account : undefined,
-      client !== undefined && client.count >= this.#limits.maxFailuresPerClient ? client : undefined,
-    ].filter((counter): counter is HitResult => counter !== undefined);
-    if (blocked.length === 0) return;
-    const resetAt = Math.max(...blocked.map((counter) => counter.resetAt));
-    throw new TooManyAttemptsError(Math.max(1, Math.ceil((resetAt - now) / 1000)));
-  }
-
-  /**
-   * Counts one failed attempt against the account and the client.
+   * The account counter counts every attempt and is reset by a success (so it holds the
+   * failures since the last success). The client counter counts attempts and successes in
+   * aligned windows; its failures are the difference, so the successful logins of many
+   * users behind one address never lock that address.
    *
-   * @param emailKey - The canonical email the attempt was for.
-   * @param clientKey - The client's key, if any.
+   * @param emailKey - The canonical email of the attempt.
+   * @param clientKey - The client's key (e.g. its IP), or `undefined` when unknown.
+   * @returns Once the attempt may go on.
+   * @throws {@link TooManyAttemptsError} when the account or the client is over its limit.
    */
-  async recordFailure(emailKey: string, clientKey: string | undefined): Promise<void> {
+  async begin(emailKey: string, clientKey: string | undefined): Promise<void> {
     const now = this.#now();
     const windowMs = this.#limits.windowSeconds * 1000;
-    await Promise.all([
+    const [account, client] = await Promise.all([
       this.#store.hit(accountKey(emailKey), windowMs, now),
-      clientKey === undefined ? undefined : this.#store.hit(clientCounterKey(clientKey), windowMs, now),
+      clientKey === undefined ? undefined : this.#countClientAttempt(clientKey, now),
     ]);
+    const blocked: number[] = [];
+    if (account.count > this.#limits.maxFailuresPerAccount) blocked.push(account.resetAt);
+    if (client !== undefined && client.failures > this.#limits.maxFailuresPerClient)
+      blocked.push(client.resetAt);
+    if (blocked.length === 0) return;
+    throw new TooManyAttemptsError(Math.max(1, Math.ceil((Math.max(...blocked) - now) / 1000)));
   }
 
   /**
-   * Forgets the account's failures after a successful login.
+   * Records a successful login: the account's failures are forgotten, and the client's
+   * success offsets one of its counted attempts.
    *
    * @param emailKey - The canonical email that logged in.
+   * @param clientKey - The client's key, or `undefined`.
+   * @returns Once recorded.
    */
-  async recordSuccess(emailKey: string): Promise<void> {
-    await this.#store.resetHits(accountKey(emailKey));
+  async recordSuccess(emailKey: string, clientKey: string | undefined): Promise<void> {
+    const now = this.#now();
+    await Promise.all([
+      this.#store.resetHits(accountKey(emailKey)),
+      clientKey === undefined
+        ? undefined
+        : this.#store.hit(clientBucketKey(clientKey, 'successes', this.#bucket(now)), this.#windowMs(), now),
+    ]);
+  }
+
+  /** Counts an attempt of `clientKey` and returns its failures in the current window. */
+  async #countClientAttempt(clientKey: string, now: number): Promise<{ failures: number; resetAt: number }> {
+    const bucket = this.#bucket(now);
+    const windowMs = this.#windowMs();
+    const attemptsKey = clientBucketKey(clientKey, 'attempts', bucket);
+    const [attempts, successes] = await Promise.all([
+      this.#store.hit(attemptsKey, windowMs, now),
+      this.#store.peekHits(clientBucketKey(clientKey, 'successes', bucket), now),
+    ]);
+    return { failures: attempts.count - successes.count, resetAt: (bucket + 1) * windowMs };
+  }
+
+  #windowMs(): number {
+    return this.#limits.windowSeconds * 1000;
+  }
+
+  /** The aligned window `now` falls in: attempts and successes share its key suffix. */
+  #bucket(now: number): number {
+    return Math.floor(now / this.#windowMs());
   }
 }
 
@@ -124,6 +147,6 @@ function accountKey(emailKey: string): string {
   return `login:account:${emailKey}`;
 }
 
-function clientCounterKey(clientKey: string): string {
-  return `login:client:${clientKey}`;
+function clientBucketKey(clientKey: string, kind: 'attempts' | 'successes', bucket: number): string {
+  return `login:client:${clientKey}:${bucket}:${kind}`;
 }

@@ -100,6 +100,39 @@ describe('login throttling', () => {
     );
   });
 
+  it('lets no more parallel attempts on one account reach a password check than its limit', async () => {
+    const { auth, hasher } = await throttled();
+    const verifications = hasher.calls.verify;
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, () => auth.login({ email: EMAIL, password: 'wrong password' })),
+    );
+    expect(hasher.calls.verify - verifications).toBe(3);
+    const throttledCount = results.filter(
+      (result) => result.status === 'rejected' && result.reason instanceof TooManyAttemptsError,
+    ).length;
+    expect(throttledCount).toBe(47);
+  });
+
+  it('lets no more parallel failures of one client reach a password check than its limit', async () => {
+    const { auth, hasher } = await throttled();
+    const verifications = hasher.calls.verify;
+    await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) =>
+        auth.login({ email: `user${i}@example.com`, password: 'wrong password' }, { clientKey: 'client' }),
+      ),
+    );
+    expect(hasher.calls.verify - verifications).toBe(5);
+  });
+
+  it('never locks a client whose logins succeed, however many', async () => {
+    const { auth } = await throttled();
+    for (let i = 0; i < 20; i++) {
+      await expect(
+        auth.login({ email: EMAIL, password: PASSWORD }, { clientKey: 'office' }),
+      ).resolves.toHaveProperty('accessToken');
+    }
+  });
+
   it('does not count invalid input as a failure', async () => {
     const { auth } = await throttled();
     for (let i = 0; i < 5; i++) await rejectionOf(auth.login({ email: EMAIL, password: '' }));
