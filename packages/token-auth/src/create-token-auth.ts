@@ -316,8 +316,16 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
       const flags = isStaff === undefined ? {} : { isStaff };
       for (let attempt = 0; ; attempt++) {
         const existing = await store.getUserByEmailKey(emailKey);
-        if (existing !== undefined)
-          return toPublicUser(await updateExisting(existing.id, { passwordHash, ...flags }));
+        if (existing !== undefined) {
+          // The same password (every restart of a server that ensures its admin) keeps the
+          // hash, unless its parameters are outdated, and the sessions. A new password ends
+          // every session: rotating a leaked password must lock the old holder out.
+          const same = await hasher.verify(existing.passwordHash, password);
+          const keepHash = same && !hasher.needsRehash(existing.passwordHash);
+          const user = await updateExisting(existing.id, keepHash ? flags : { passwordHash, ...flags });
+          if (!same) await store.deleteUserRefreshTokens(existing.id);
+          return toPublicUser(user);
+        }
         try {
           const createdAt = now();
           const user = await store.createUser({

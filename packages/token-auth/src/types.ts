@@ -498,7 +498,9 @@ export interface TokenAuth {
   /**
    * Creates the user, or sets the password (and `isStaff` when given) of the existing user
    * with that email. Meant for provisioning, for example an administrator from the
-   * environment at start-up. Leaves `isActive` of an existing user alone.
+   * environment at start-up. Leaves `isActive` of an existing user alone. When the password
+   * differs from the stored one, every session of the user ends (rotating a leaked password
+   * locks the old holder out); the same password keeps the sessions and the hash.
    *
    * @param input - `email`, `password`, optional `isStaff`.
    * @returns The user.

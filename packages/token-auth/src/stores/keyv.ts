@@ -187,6 +187,12 @@ export class KeyvStore implements TokenAuthStore {
    */
   readonly #knownDead = new LruCache<string, true>(1024);
   readonly #users: LruCache<number, UserRecord> | undefined;
+  /**
+   * Write starts and ends per user id: a read fills the cache only if the count did not move
+   * while it was in flight, or a backend that answers a read after a later write (a pool of
+   * connections) could leave stale data in the cache.
+   */
+  readonly #userWrites = new Map<number, number>();
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | undefined;
@@ -641,17 +647,27 @@ export class KeyvStore implements TokenAuthStore {
     const cached = this.#users?.get(id);
     // A copy: callers may change what they get without changing the cache.
     if (cached) return { ...cached };
+    const writesBefore = this.#userWrites.get(id) ?? 0;
     const user = await this.#get(this.#key('user', id));
     if (user === undefined) return undefined;
     if (!isRecord(user) || user.id !== id) throw new StoreError('A stored user record is malformed');
-    this.#users?.set(id, { ...(user as unknown as UserRecord) });
+    if ((this.#userWrites.get(id) ?? 0) === writesBefore)
+      this.#users?.set(id, { ...(user as unknown as UserRecord) });
     return user as unknown as UserRecord;
   }
 
   /** Writes a user record, keeping the cache exact even when the write fails midway. */
   async #putUser(user: UserRecord): Promise<void> {
+    // Counted at both ends: a read that overlaps the write in any way sees the count change
+    // and leaves the cache alone; one that fits inside the write is overwritten below.
+    const bump = () => this.#users && this.#userWrites.set(user.id, (this.#userWrites.get(user.id) ?? 0) + 1);
+    bump();
     this.#users?.delete(user.id);
-    await this.#set(this.#key('user', user.id), user, NO_TTL);
+    try {
+      await this.#set(this.#key('user', user.id), user, NO_TTL);
+    } finally {
+      bump();
+    }
     this.#users?.set(user.id, { ...user });
   }
 

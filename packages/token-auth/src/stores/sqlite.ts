@@ -179,23 +179,26 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
 
   // Loaded on first use, so that importing token-auth does not load the native sqlite3 binding.
   const { KeyvSqlite } = await import('@keyv/sqlite');
+  // While taking the exclusive lock, wait only briefly: a lock held by another store is held
+  // for that store's lifetime, so waiting the full busy timeout would only delay the failure.
+  const lockAttempt = exclusive && !inMemory;
   const adapter = new KeyvSqlite({
     uri: `sqlite://${file}`,
-    busyTimeout: busyTimeoutMs,
+    busyTimeout: lockAttempt ? Math.min(busyTimeoutMs, 250) : busyTimeoutMs,
     ...(table ? { table } : {}),
   });
   try {
     // @keyv/sqlite runs every statement on this one connection: the pragmas apply to it.
     await adapter.query('PRAGMA journal_mode=WAL');
     await adapter.query('PRAGMA synchronous=NORMAL');
-    await adapter.query(`PRAGMA busy_timeout=${busyTimeoutMs}`);
-    if (exclusive && !inMemory) {
+    if (lockAttempt) {
       // Exclusive locking mode keeps the lock taken by the first write until the connection
       // closes: an empty exclusive transaction takes it now.
       await adapter.query('PRAGMA locking_mode=EXCLUSIVE');
       await adapter.query('BEGIN EXCLUSIVE');
       await adapter.query('COMMIT');
     }
+    await adapter.query(`PRAGMA busy_timeout=${busyTimeoutMs}`);
   } catch (error) {
     await adapter.close().catch(() => undefined);
     if ((error as { code?: unknown } | null)?.code === 'SQLITE_BUSY') {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { EmailTakenError, ForbiddenError, UserNotFoundError, ValidationError } from '../../src/errors.js';
+import {
+  EmailTakenError,
+  ForbiddenError,
+  InvalidRefreshTokenError,
+  UserNotFoundError,
+  ValidationError,
+} from '../../src/errors.js';
 import { EMAIL, loggedIn, PASSWORD, rejectionOf, setup, T0 } from './fixtures.js';
 
 /** The fields named by the ValidationError that `promise` rejects with. */
@@ -289,6 +295,24 @@ describe('ensureUser', () => {
       'accessToken',
     );
     await expect(auth.login({ email: EMAIL, password: PASSWORD })).rejects.toThrow(/incorrect/);
+  });
+
+  it('ends the sessions of an existing user whose password it changes', async () => {
+    const { auth } = setup();
+    await auth.register({ email: EMAIL, password: PASSWORD });
+    const session = await auth.login({ email: EMAIL, password: PASSWORD });
+    await auth.ensureUser({ email: EMAIL, password: 'a new password' });
+    await expect(auth.refresh(session.refreshToken)).rejects.toThrow(InvalidRefreshTokenError);
+  });
+
+  it('keeps the sessions and the hash when the password is the same', async () => {
+    const { auth, store } = setup();
+    const user = await auth.register({ email: EMAIL, password: PASSWORD });
+    const session = await auth.login({ email: EMAIL, password: PASSWORD });
+    const hashBefore = (await store.getUserById(user.id))?.passwordHash;
+    await auth.ensureUser({ email: EMAIL, password: PASSWORD, isStaff: true });
+    expect((await store.getUserById(user.id))?.passwordHash).toBe(hashBefore);
+    await expect(auth.refresh(session.refreshToken)).resolves.toHaveProperty('accessToken');
   });
 
   it('leaves the staff flag alone when not given', async () => {

@@ -399,6 +399,33 @@ describe('KeyvStore user cache', () => {
     await expect(store.getUserById(created.id)).rejects.toBeInstanceOf(StoreError);
   });
 
+  it('does not cache a read that a write overtook (a backend answering reads late)', async () => {
+    /** Answers the armed read with the value it had when asked, but only when released. */
+    class LateReads extends FailingAdapter {
+      armed: string | undefined;
+      release: (() => void) | undefined;
+      override async get<Value>(key: string): Promise<Value | undefined> {
+        const value = this.data.get(key) as Value | undefined;
+        if (key !== this.armed) return value;
+        this.armed = undefined;
+        await new Promise<void>((resolve) => {
+          this.release = resolve;
+        });
+        return value;
+      }
+    }
+    const adapter = new LateReads();
+    const store = new KeyvStore(adapter, { userCacheSize: 1 });
+    const ada = await store.createUser(user('ada@example.com'));
+    await store.createUser(user('bob@example.com')); // evicts ada from the one-entry cache
+    adapter.armed = `keyv:token-auth:user:${ada.id}`;
+    const lateRead = store.getUserById(ada.id);
+    await store.updateUser(ada.id, { isActive: false });
+    adapter.release?.();
+    await expect(lateRead).resolves.toMatchObject({ isActive: true });
+    await expect(store.getUserById(ada.id)).resolves.toMatchObject({ isActive: false });
+  });
+
   it('rejects a negative userCacheSize with a ConfigError naming it', () => {
     expect(() => new KeyvStore(new Keyv(), { userCacheSize: -1 })).toThrow(/userCacheSize/);
   });

@@ -132,7 +132,7 @@ describe('createSqliteStore', () => {
   it('holds the file exclusively: a second store on it fails with a StoreError saying so', async () => {
     const file = join(dir, 'auth.sqlite');
     await open({ path: file });
-    const error = await createSqliteStore({ path: file, busyTimeoutMs: 50 }).then(
+    const error = await createSqliteStore({ path: file }).then(
       () => undefined,
       (reason: unknown) => reason,
     );
