@@ -6,6 +6,7 @@
 
 import type { FieldError } from './errors.js';
 import { ConfigError, StoreError, ValidationError } from './errors.js';
+import { KeyedMutex } from './lib/mutex.js';
 import type { SettingsChange, TokenAuthStore } from './stores/port.js';
 import type { SettingBounds, Settings, SettingsView } from './types.js';
 
@@ -65,6 +66,7 @@ export interface RuntimeSettingsOptions {
  */
 export class RuntimeSettings {
   readonly #store: TokenAuthStore;
+  readonly #updates = new KeyedMutex();
   readonly #now: () => number;
   readonly #defaults: Readonly<Settings>;
   readonly #cacheTtlMs: number;
@@ -153,6 +155,13 @@ export class RuntimeSettings {
     }
     if (errors.length > 0) throw new ValidationError(errors);
 
+    // One change at a time in this process, so that concurrent changes record the transitions
+    // they really made (across processes the history can still interleave; the values cannot
+    // be lost: each change writes only the keys it sets).
+    return this.#updates.run('settings', () => this.#apply(wanted, userId ?? null));
+  }
+
+  async #apply(wanted: Partial<Settings>, userId: number | null): Promise<SettingsView> {
     // Compare with the store, not the cache, so that history records real transitions.
     const current = await this.#load();
     const now = this.#now();
@@ -165,7 +174,7 @@ export class RuntimeSettings {
         oldValue: current[key],
         newValue: value,
         changedAt: now,
-        changedBy: userId ?? null,
+        changedBy: userId,
       });
     }
     if (changes.length === 0) return this.#toView(current);

@@ -64,6 +64,17 @@ describe('updateSettings', () => {
     });
   });
 
+  it('records the transitions concurrent changes really made', async () => {
+    const { auth } = setup();
+    await Promise.all([
+      auth.updateSettings({ accessTokenTtlSeconds: 60 }, ADMIN),
+      auth.updateSettings({ accessTokenTtlSeconds: 90 }, ADMIN),
+    ]);
+    const [newest, oldest] = await auth.getSettingsHistory();
+    expect(oldest?.oldValue).toBe(30);
+    expect(newest?.oldValue).toBe(oldest?.newValue);
+  });
+
   it('returns the settings after the change', async () => {
     const { auth } = setup();
     await expect(auth.updateSettings({ refreshTokenTtlSeconds: 86_400 }, ADMIN)).resolves.toMatchObject({
