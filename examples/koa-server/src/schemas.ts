@@ -310,11 +310,14 @@ export interface RequestBodies {
   UpdateSettingsRequest: { access_token_lifetime?: number; refresh_token_lifetime?: number };
 }
 
-/** Fields clients may send by mistake that exist but cannot be written through a body. */
-const READ_ONLY_FIELDS: Readonly<Record<string, string>> = {
-  id: 'This field is read-only.',
-  password: 'The password cannot be changed through this endpoint.',
-};
+/**
+ * Fields clients may send by mistake that exist but cannot be written through a body. A
+ * `Map`: the key is a client's field name, which may be `constructor` or `__proto__`.
+ */
+const READ_ONLY_FIELDS: ReadonlyMap<string, string> = new Map([
+  ['id', 'This field is read-only.'],
+  ['password', 'The password cannot be changed through this endpoint.'],
+]);
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 // ajv-formats is CommonJS: under NodeNext its default import is the module object.
@@ -393,7 +396,7 @@ function describe(name: RequestSchemaName, error: ErrorObject): [field: string, 
     case 'additionalProperties': {
       const extra = String(params.additionalProperty);
       const allowed = Object.keys(requestSchemas[name].properties).join(', ');
-      return [extra, READ_ONLY_FIELDS[extra] ?? `Unknown field; allowed fields: ${allowed}.`];
+      return [extra, READ_ONLY_FIELDS.get(extra) ?? `Unknown field; allowed fields: ${allowed}.`];
     }
     case 'minProperties':
       return ['body', `Provide at least one of: ${Object.keys(requestSchemas[name].properties).join(', ')}.`];

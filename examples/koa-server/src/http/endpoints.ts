@@ -13,6 +13,7 @@ import type { RequestBodies, RequestSchemaName, ResponseSchemaName } from '../sc
 import { validateRequest } from '../schemas.js';
 import { invalidToken } from './bearer.js';
 import { HttpProblem } from './problem.js';
+import { SETTING_WIRE_NAMES, settingsFromWire, settingsToWire } from './setting-names.js';
 
 /** The HTTP methods the API uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH';
@@ -142,27 +143,12 @@ function tokenPairBody(pair: TokenPair): { access_token: string; refresh_token: 
 
 function settingsBody(view: SettingsView) {
   return {
-    access_token_lifetime: view.values.accessTokenTtlSeconds,
-    refresh_token_lifetime: view.values.refreshTokenTtlSeconds,
-    defaults: {
-      access_token_lifetime: view.defaults.accessTokenTtlSeconds,
-      refresh_token_lifetime: view.defaults.refreshTokenTtlSeconds,
-    },
-    changed: {
-      access_token_lifetime: view.changed.accessTokenTtlSeconds,
-      refresh_token_lifetime: view.changed.refreshTokenTtlSeconds,
-    },
-    bounds: {
-      access_token_lifetime: { ...view.bounds.accessTokenTtlSeconds },
-      refresh_token_lifetime: { ...view.bounds.refreshTokenTtlSeconds },
-    },
+    ...settingsToWire(view.values),
+    defaults: settingsToWire(view.defaults),
+    changed: settingsToWire(view.changed),
+    bounds: settingsToWire(view.bounds, (bounds) => ({ ...bounds })),
   };
 }
-
-const SETTING_NAMES = {
-  accessTokenTtlSeconds: 'access_token_lifetime',
-  refreshTokenTtlSeconds: 'refresh_token_lifetime',
-} as const;
 
 /** The claims an authenticated endpoint was promised by its glue. */
 function requireClaims(input: EndpointInput): AccessTokenClaims {
@@ -423,9 +409,7 @@ export const putSettings = define({
   brief: false,
   async handle({ auth }, body, input) {
     const claims = requireClaims(input);
-    const patch: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number } = {};
-    if (body.access_token_lifetime !== undefined) patch.accessTokenTtlSeconds = body.access_token_lifetime;
-    if (body.refresh_token_lifetime !== undefined) patch.refreshTokenTtlSeconds = body.refresh_token_lifetime;
+    const patch = settingsFromWire(body);
     return { status: 200, body: settingsBody(await auth.updateSettings(patch, { userId: claims.userId })) };
   },
 });
@@ -465,7 +449,7 @@ export const getSettingsHistory = define({
       }
     }
     const history = changes.map((change) => ({
-      setting: SETTING_NAMES[change.key],
+      setting: SETTING_WIRE_NAMES[change.key],
       old_value: change.oldValue,
       new_value: change.newValue,
       changed_at: new Date(change.changedAt).toISOString(),

@@ -9,6 +9,7 @@
 
 import type { FieldError } from 'token-auth';
 import { isTokenAuthError } from 'token-auth';
+import { wireFieldName } from './setting-names.js';
 
 /** The media type of every error body. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -142,13 +143,6 @@ export function bearerChallenge(error?: 'invalid_token', description?: string): 
   return value;
 }
 
-/** Field names of the core mapped to the API's names (the settings are snake_case on the wire). */
-const FIELD_ALIASES: Readonly<Record<string, string>> = {
-  accessTokenTtlSeconds: 'access_token_lifetime',
-  refreshTokenTtlSeconds: 'refresh_token_lifetime',
-  refreshToken: 'refresh_token',
-};
-
 /** The result of {@link problemFromError}. */
 export interface MappedProblem {
   /** The response to send. */
@@ -220,7 +214,7 @@ function fromTokenAuthError(error: Error & { code: string }): MappedProblem {
   switch (error.code) {
     case 'validation_failed': {
       const fields = (error as { fields?: readonly FieldError[] }).fields ?? [];
-      const errors = fields.map((f) => ({ field: FIELD_ALIASES[f.field] ?? f.field, message: f.message }));
+      const errors = fields.map((f) => ({ field: wireFieldName(f.field), message: f.message }));
       return client(problemResponse(400, 'validation_failed', 'The request body is invalid.', {}, errors));
     }
     case 'email_taken':

@@ -26,7 +26,17 @@ export function jsonBody(options: { limitBytes: number }): Middleware<AppState> 
   const { limitBytes } = options;
   if (!Number.isInteger(limitBytes) || limitBytes <= 0)
     throw new RangeError('jsonBody: limitBytes must be a positive integer');
-  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: `${limitBytes}b`, strict: true });
+  // A `__proto__` key stays an ordinary own key (as JSON.parse makes it, and as the node:http
+  // server reads it), so schema validation reports it as an unknown field like any other,
+  // instead of co-body calling valid JSON malformed. Nothing merges a body into another object.
+  // (co-body's `onProtoPoisoning`, which koa-bodyparser passes on but does not type.)
+  const parserOptions: bodyParser.Options & { onProtoPoisoning: 'ignore' } = {
+    enableTypes: ['json'],
+    jsonLimit: `${limitBytes}b`,
+    strict: true,
+    onProtoPoisoning: 'ignore',
+  };
+  const parse = bodyParser(parserOptions);
   return async function jsonBodyMiddleware(ctx, next) {
     assertJsonBody(ctx.req.headers);
     await parse(ctx, next);

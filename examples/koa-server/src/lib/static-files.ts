@@ -7,15 +7,16 @@
 import { stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-};
+/** Content type by extension (a `Map`: the extension comes from the request path). */
+const CONTENT_TYPES: ReadonlyMap<string, string> = new Map([
+  ['.html', 'text/html; charset=utf-8'],
+  ['.js', 'text/javascript; charset=utf-8'],
+  ['.css', 'text/css; charset=utf-8'],
+  ['.json', 'application/json; charset=utf-8'],
+  ['.png', 'image/png'],
+  ['.svg', 'image/svg+xml'],
+  ['.ico', 'image/x-icon'],
+]);
 
 /** Only plain file names: no folders, no dot files, no traversal. */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -49,7 +50,7 @@ export async function findStaticFile(
   name: string,
 ): Promise<StaticFile | undefined> {
   if (!SAFE_NAME.test(name) || name.includes('..')) return undefined;
-  const contentType = CONTENT_TYPES[extname(name).toLowerCase()];
+  const contentType = CONTENT_TYPES.get(extname(name).toLowerCase());
   if (!contentType) return undefined;
   for (const folder of folders) {
     const root = resolve(folder);
