@@ -30,3 +30,30 @@ export function integerOption(
   }
   return result;
 }
+
+/**
+ * Reads an optional duration option in milliseconds: a finite, non-negative number.
+ *
+ * @param name - The option's name, used in the error message.
+ * @param value - The value given, or `undefined`.
+ * @param fallback - The default.
+ * @returns The value or the default.
+ * @throws {@link ConfigError} when it is negative, not finite or not a number.
+ */
+export function millisecondsOption(name: string, value: unknown, fallback: number): number {
+  const resolved = value ?? fallback;
+  if (typeof resolved !== 'number' || !Number.isFinite(resolved) || resolved < 0) {
+    throw new ConfigError(`${name} must be a non-negative number of milliseconds`);
+  }
+  return resolved;
+}
+
+/**
+ * The fields of `value` that are not `undefined`: a patch where `undefined` means "leave alone".
+ *
+ * @param value - A patch object.
+ * @returns A copy without its `undefined` fields.
+ */
+export function definedFields<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -8,6 +8,7 @@ import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import { ConfigError, EmailTakenError, StoreError, TokenAuthError } from '../errors.js';
 import { LruCache } from '../lib/lru-cache.js';
 import { KeyedMutex } from '../lib/mutex.js';
+import { definedFields, millisecondsOption } from '../lib/options.js';
 import type {
   ConsumeResult,
   HitResult,
@@ -214,7 +215,7 @@ export class KeyvStore implements TokenAuthStore {
       throw new ConfigError('namespace must be a non-empty string');
     }
     this.keyPrefix = `${namespace}:`;
-    this.#gcGraceMs = nonNegative('gcGraceMs', options.gcGraceMs, 60_000);
+    this.#gcGraceMs = millisecondsOption('gcGraceMs', options.gcGraceMs, 60_000);
     const maxHistory = options.maxHistoryEntries ?? 1000;
     if (!Number.isInteger(maxHistory) || maxHistory < 1) {
       throw new ConfigError('maxHistoryEntries must be a positive integer');
@@ -234,7 +235,7 @@ export class KeyvStore implements TokenAuthStore {
       : new Keyv(backend as KeyvStoreAdapter, { serialize: JSON.stringify, deserialize: JSON.parse });
     this.keyv.throwOnErrors = true;
 
-    const sweepIntervalMs = nonNegative('sweepIntervalMs', options.sweepIntervalMs, 0);
+    const sweepIntervalMs = millisecondsOption('sweepIntervalMs', options.sweepIntervalMs, 0);
     if (sweepIntervalMs > 0) {
       this.#sweepTimer = setInterval(() => {
         // A failed background sweep is retried at the next tick; it must not crash the process.
@@ -916,16 +917,4 @@ function portFields(record: RefreshTokenRecord): RefreshTokenRecord {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  const resolved = value ?? fallback;
-  if (typeof resolved !== 'number' || !Number.isFinite(resolved) || resolved < 0) {
-    throw new ConfigError(`${name} must be a non-negative number of milliseconds`);
-  }
-  return resolved;
-}
-
-function definedFields<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -5,6 +5,7 @@
  */
 
 import { ConfigError, EmailTakenError, StoreError } from '../errors.js';
+import { definedFields, millisecondsOption } from '../lib/options.js';
 import type {
   ConsumeResult,
   HitResult,
@@ -95,8 +96,8 @@ export class MemoryStore implements TokenAuthStore {
    * ```
    */
   constructor(options: MemoryStoreOptions = {}) {
-    this.#gcGraceMs = nonNegative('gcGraceMs', options.gcGraceMs, 60_000);
-    this.#sweepIntervalMs = nonNegative('sweepIntervalMs', options.sweepIntervalMs, 60_000);
+    this.#gcGraceMs = millisecondsOption('gcGraceMs', options.gcGraceMs, 60_000);
+    this.#sweepIntervalMs = millisecondsOption('sweepIntervalMs', options.sweepIntervalMs, 60_000);
     const maxHistory = options.maxHistoryEntries ?? 1000;
     if (!Number.isInteger(maxHistory) || maxHistory < 1) {
       throw new ConfigError('maxHistoryEntries must be a positive integer');
@@ -361,18 +362,6 @@ export class MemoryStore implements TokenAuthStore {
   #assertOpen(): void {
     if (this.#closed) throw new StoreError('The store is closed');
   }
-}
-
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  const resolved = value ?? fallback;
-  if (typeof resolved !== 'number' || !Number.isFinite(resolved) || resolved < 0) {
-    throw new ConfigError(`${name} must be a non-negative number of milliseconds`);
-  }
-  return resolved;
-}
-
-function definedFields<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function addToIndex<K>(index: Map<K, Set<string>>, key: K, hash: string): void {
