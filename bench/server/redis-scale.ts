@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { freePort, startRedisServer } from '../../packages/token-auth/test/helpers/redis-server.js';
+import { login, meRequest, PASSWORD, type Pair, post, refreshRequest } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,7 +32,6 @@ const workerCounts = String(args.workers).split(',').map(Number);
 const durationSeconds = Number(args.duration);
 const connections = Number(args.connections);
 const userCount = Number(args.users);
-const PASSWORD = 'bench-password-1';
 const ADMIN_EMAIL = 'admin@bench.example';
 const dist = (file: string) =>
   fileURLToPath(new URL(`../../examples/koa-server/dist/${file}`, import.meta.url));
@@ -70,11 +70,6 @@ function cpuSeconds(pid: number | undefined): number {
   return total / TICKS_PER_SECOND;
 }
 
-interface Pair {
-  access_token: string;
-  refresh_token: string;
-}
-
 async function waitHealthy(base: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -89,54 +84,8 @@ async function waitHealthy(base: string, child: ChildProcess): Promise<void> {
   throw new Error(`${base} did not become healthy`);
 }
 
-async function post(
-  base: string,
-  path: string,
-  body: unknown,
-  token?: string,
-  method = 'POST',
-): Promise<Response> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  return fetch(base + path, { method, headers, body: JSON.stringify(body) });
-}
-
-async function login(base: string, email: string): Promise<Pair> {
-  const response = await post(base, '/api/login/', { email, password: PASSWORD });
-  if (response.status !== 200) throw new Error(`login: ${response.status}`);
-  return (await response.json()) as Pair;
-}
-
 async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
-}
-
-function meRequest(tokens: string[]): autocannon.Request {
-  let next = 0;
-  return {
-    method: 'GET',
-    path: '/api/me/',
-    setupRequest: (request) => ({
-      ...request,
-      headers: { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` },
-    }),
-  };
-}
-
-function refreshRequest(pool: string[]): autocannon.Request {
-  return {
-    method: 'POST',
-    path: '/api/refresh/',
-    headers: { 'content-type': 'application/json' },
-    setupRequest: (request) => {
-      const token = pool.shift();
-      if (token === undefined) throw new Error('refresh token pool exhausted');
-      return { ...request, body: JSON.stringify({ refresh_token: token }) };
-    },
-    onResponse: (status, body) => {
-      if (status === 200) pool.push((JSON.parse(body) as Pair).refresh_token);
-    },
-  };
 }
 
 async function measure(

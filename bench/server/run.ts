@@ -18,6 +18,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { login, loginRequest, meRequest, PASSWORD, post, refreshRequest, waitFor } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,7 +32,6 @@ const durationSeconds = Number(args.duration);
 const connectionsList = String(args.connections).split(',').map(Number);
 const soakSeconds = Number(args.soak);
 const userCount = Number(args.users);
-const PASSWORD = 'bench-password-1';
 const repoRoot = new URL('../../', import.meta.url).pathname;
 
 interface Row {
@@ -55,21 +55,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url}: the process exited with ${child.exitCode}`);
-    try {
-      const response = await fetch(url);
-      if (response.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-}
-
 function rssMiB(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -77,61 +62,7 @@ function rssMiB(pid: number | undefined): number {
   return match ? Math.round(Number(match[1]) / 1024) : Number.NaN;
 }
 
-async function post(base: string, path: string, body: unknown, token?: string): Promise<Response> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  return fetch(base + path, { method: 'POST', headers, body: JSON.stringify(body) });
-}
-
-async function login(base: string, email: string): Promise<{ access_token: string; refresh_token: string }> {
-  const response = await post(base, '/api/login/', { email, password: PASSWORD });
-  if (response.status !== 200) throw new Error(`login ${email}: ${response.status}`);
-  return (await response.json()) as { access_token: string; refresh_token: string };
-}
-
 type Request = autocannon.Request;
-
-function meRequest(tokens: string[]): Request {
-  let next = 0;
-  return {
-    method: 'GET',
-    path: '/api/me/',
-    setupRequest: (request) => {
-      const token = tokens[next++ % tokens.length];
-      return { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } };
-    },
-  };
-}
-
-/** Each request takes a refresh token from the pool and puts the rotated one back. */
-function refreshRequest(pool: string[]): Request {
-  return {
-    method: 'POST',
-    path: '/api/refresh/',
-    headers: { 'content-type': 'application/json' },
-    setupRequest: (request) => {
-      const token = pool.shift();
-      if (token === undefined) throw new Error('refresh token pool exhausted');
-      return { ...request, body: JSON.stringify({ refresh_token: token }) };
-    },
-    onResponse: (status, body) => {
-      if (status === 200) pool.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
-    },
-  };
-}
-
-function loginRequest(emails: string[]): Request {
-  let next = 0;
-  return {
-    method: 'POST',
-    path: '/api/login/',
-    headers: { 'content-type': 'application/json' },
-    setupRequest: (request) => ({
-      ...request,
-      body: JSON.stringify({ email: emails[next++ % emails.length], password: PASSWORD }),
-    }),
-  };
-}
 
 async function drive(
   url: string,
