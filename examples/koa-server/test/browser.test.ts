@@ -1,8 +1,8 @@
 /**
  * The HTML pages in a real browser (Debian's chromium through playwright-core): the API
- * documentation renders every operation and "Try it out" reaches this server; the admin
- * page signs in, changes a lifetime, shows the history, and the next login gets tokens
- * with the new lifetime. Screenshots go to a temp folder (printed) for a human look.
+ * documentation renders every operation, "Try it out" reaches this server and "Authorize"
+ * writes no token to localStorage; the admin page signs in, changes a lifetime, shows the
+ * history, and the next login gets tokens with the new lifetime. Screenshots go to a temp folder (printed) for a human look.
  */
 
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -92,6 +92,21 @@ describe.skipIf(!existsSync(CHROMIUM))('in a browser', () => {
     expect(
       (await t.client.post('/api/login/', { email: 'docs@example.com', password: 'password' })).status,
     ).toBe(200);
+  });
+
+  it("the documentation page's Authorize keeps the access token out of localStorage", async () => {
+    const { access } = await t.client.signUp('docs-auth@example.com');
+    const page = await openPage('/api/docs/');
+    await page.locator('.btn.authorize').click();
+    const dialog = page.locator('.auth-container').filter({ hasText: 'bearerAuth' });
+    await dialog.locator('input').fill(access);
+    await dialog.locator('.auth-btn-wrapper .authorize').click();
+    await dialog.locator('button', { hasText: 'Logout' }).waitFor();
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage).map((key) => `${key}=${localStorage.getItem(key)}`),
+    );
+    expect(stored.filter((entry) => entry.includes(access))).toEqual([]);
+    await page.close();
   });
 
   it('the admin page signs in, changes the access lifetime, shows the history, and logins then use it', async () => {

@@ -5,7 +5,7 @@ window.addEventListener('DOMContentLoaded', () => {
     url: '/api/openapi.json',
     dom_id: '#swagger-ui',
     deepLinking: true,
-    persistAuthorization: true,
+    persistAuthorization: false,
     displayRequestDuration: true,
     defaultModelsExpandDepth: 0,
     validatorUrl: null,
