@@ -12,6 +12,9 @@ import formatsPlugin from 'ajv-formats';
 import { SETTINGS_BOUNDS, ValidationError } from 'token-auth';
 import type { FieldProblem } from './http/problem.js';
 
+// These four limits repeat token-auth's own (its src/lib/validate.ts), which its public entry
+// point does not export; keep them in step. SETTINGS_BOUNDS is exported and used as is.
+
 /** Longest email accepted (RFC 5321 path limit). */
 export const EMAIL_MAX_LENGTH = 254;
 /** Shortest password accepted at registration. */

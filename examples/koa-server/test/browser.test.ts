@@ -102,8 +102,8 @@ describe.skipIf(!existsSync(CHROMIUM))('in a browser', () => {
     await dialog.locator('input').fill(access);
     await dialog.locator('.auth-btn-wrapper .authorize').click();
     await dialog.locator('button', { hasText: 'Logout' }).waitFor();
-    const stored = await page.evaluate(() =>
-      Object.keys(localStorage).map((key) => `${key}=${localStorage.getItem(key)}`),
+    const stored: string[] = await page.evaluate(
+      "Object.keys(localStorage).map((key) => key + '=' + localStorage.getItem(key))",
     );
     expect(stored.filter((entry) => entry.includes(access))).toEqual([]);
     await page.close();
