@@ -67,9 +67,21 @@ export interface RedisStoreOptions {
   maxHistoryEntries?: number;
   /**
    * ioredis options, used only when the store creates its own client (from a URL or
-   * options). The store's defaults, which these override: `maxRetriesPerRequest: 1` (a
-   * command fails fast with a {@link StoreError} while Redis is unreachable, instead of
-   * waiting through 20 reconnections) and `enableAutoPipelining: true`.
+   * options). The store's defaults, which these override:
+   *
+   * - `autoResendUnfulfilledCommands: false`: a command that was sent but not answered
+   *   when the connection dropped fails with a {@link StoreError} instead of being sent
+   *   again after the reconnection. The server may well have applied it already, and most
+   *   of the store's scripts are not idempotent: a resent refresh-token rotation would
+   *   answer `reused` (and the core would revoke the session of the legitimate client), a
+   *   resent registration `email_taken` for a user it did create. A `StoreError` is
+   *   answered 503 by the server, and the client retries safely. Do not turn it back on.
+   * - `maxRetriesPerRequest: 1`: a command fails fast with a {@link StoreError} while Redis
+   *   is unreachable, instead of waiting through 20 reconnections.
+   * - `enableAutoPipelining: false`: with auto-pipelining, ioredis 5 never settles a
+   *   pipeline whose commands were dropped with the connection (they are not resent), and
+   *   every later command waits behind it forever. The store refuses a client with both
+   *   `enableAutoPipelining: true` and `autoResendUnfulfilledCommands: false`.
    */
   redisOptions?: RedisOptions;
 }
@@ -77,7 +89,13 @@ export interface RedisStoreOptions {
 /** What {@link RedisStore}'s constructor connects with. */
 export type RedisConnection = Redis | string | RedisOptions;
 
-const DEFAULT_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: 1, enableAutoPipelining: true };
+const DEFAULT_REDIS_OPTIONS: RedisOptions = {
+  // A reply lost with the connection must not lead to the command being applied twice.
+  autoResendUnfulfilledCommands: false,
+  maxRetriesPerRequest: 1,
+  // ioredis 5 would wait forever on an auto-pipeline whose commands were not resent.
+  enableAutoPipelining: false,
+};
 
 /**
  * A {@link TokenAuthStore} on Redis, for deployments with several processes or machines.
@@ -104,13 +122,24 @@ const DEFAULT_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: 1, enableAut
  * (scripts reach keys they discover, such as a user's previous email). The client must
  * not have ioredis's `keyPrefix` set; use {@link RedisStoreOptions.keyPrefix}.
  *
+ * A client passed in is used as it is, and ioredis's default is to resend, after a
+ * reconnection, the commands whose replies were lost with the connection. Create it with
+ * `autoResendUnfulfilledCommands: false` (as the store does for the clients it creates,
+ * see {@link RedisStoreOptions.redisOptions}): otherwise a refresh applied just before the
+ * connection dropped is applied again and answers `reused`, which revokes the session of
+ * the legitimate client, and a registration answers "email taken" for the user it created.
+ * (Such a client must also leave `enableAutoPipelining` off; the store refuses the
+ * combination.) Whatever the client, a call whose reply was lost with the connection
+ * rejects with a {@link StoreError}: its outcome is unknown.
+ *
  * @example
  * ```ts
  * import { Redis } from 'ioredis';
  * import { createTokenAuth } from 'token-auth';
  * import { RedisStore } from 'token-auth/redis';
  *
- * const store = new RedisStore(new Redis('redis://127.0.0.1:6379/0'), { keyPrefix: 'myapp:auth:' });
+ * const client = new Redis('redis://127.0.0.1:6379/0', { autoResendUnfulfilledCommands: false });
+ * const store = new RedisStore(client, { keyPrefix: 'myapp:auth:' });
  * const auth = createTokenAuth({ store, secret: process.env.JWT_SECRET });
  * // on shutdown:
  * await store.close();
@@ -122,15 +151,20 @@ export class RedisStore implements TokenAuthStore {
   readonly #prefix: string;
   readonly #gcGraceMs: number;
   readonly #maxHistoryEntries: number;
+  /** Rejecters of the calls awaiting a reply; all are failed when the connection closes. */
+  readonly #pending = new Set<(error: Error) => void>();
   #closed = false;
 
   /**
-   * @param connection - An ioredis client (the store then uses it as is), or a
-   *   `redis://` URL or ioredis options from which the store creates its own client.
+   * @param connection - An ioredis client (the store then uses it as is: create it with
+   *   `autoResendUnfulfilledCommands: false`), or a `redis://` URL or ioredis options from
+   *   which the store creates its own client (with the defaults of
+   *   {@link RedisStoreOptions.redisOptions}).
    *   Defaults to `redis://127.0.0.1:6379/0`.
    * @param options - Key prefix, garbage-collection grace, history limit, client options.
    * @throws {@link "token-auth"!StoreError} when an option is invalid (naming it), or when the client
-   *   has ioredis's `keyPrefix` set.
+   *   has ioredis's `keyPrefix` set, or combines `enableAutoPipelining` with
+   *   `autoResendUnfulfilledCommands: false`.
    * @example
    * ```ts
    * const store = new RedisStore('redis://127.0.0.1:6379/2', { keyPrefix: 'staging:' });
@@ -163,6 +197,22 @@ export class RedisStore implements TokenAuthStore {
         'The ioredis client must not set keyPrefix; use the keyPrefix option of RedisStore',
       );
     }
+    if (
+      this.client.options.enableAutoPipelining &&
+      this.client.options.autoResendUnfulfilledCommands === false
+    ) {
+      throw new StoreError(
+        'The ioredis client must not combine enableAutoPipelining with autoResendUnfulfilledCommands: false (ioredis 5 then hangs after a reconnection); turn enableAutoPipelining off',
+      );
+    }
+    // ioredis 5 with autoResendUnfulfilledCommands off drops the commands that were in
+    // flight when the connection closed without ever settling their promises (fixed in
+    // ioredis 6): fail every call still waiting instead, its outcome being unknown.
+    this.client.on('close', () => {
+      const lost = new Error('The connection to Redis closed before the reply arrived');
+      for (const fail of this.#pending) fail(lost);
+      this.#pending.clear();
+    });
   }
 
   /**
@@ -570,10 +620,17 @@ export class RedisStore implements TokenAuthStore {
 
   async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new StoreError('The store is closed');
+    let fail: (error: Error) => void = () => {};
+    const closed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    this.#pending.add(fail);
     try {
-      return await run();
+      return await Promise.race([run(), closed]);
     } catch (error) {
       throw new StoreError(`Redis store failed to ${what}`, { cause: error });
+    } finally {
+      this.#pending.delete(fail);
     }
   }
 }
