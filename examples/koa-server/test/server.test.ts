@@ -7,7 +7,7 @@ import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { type RunningServer, startServer, TOKEN_ISSUER } from '../src/server.js';
+import { type RunningServer, redactDatabaseUrl, startServer, TOKEN_ISSUER } from '../src/server.js';
 import { createClient, decodeJwt } from './helpers/http-client.js';
 
 const SECRET = 'server-test-secret-of-at-least-thirty-two-bytes';
@@ -80,5 +80,33 @@ describe('startServer', () => {
       const response = await client.get('/api/me/', { token: await tokenWithoutAudience(id) });
       expect(response.status).toBe(200);
     });
+  });
+});
+
+describe('redactDatabaseUrl', () => {
+  it('removes a password that contains @ from a redis URL', () => {
+    expect(redactDatabaseUrl('redis://:p@ss@10.0.0.5:6379/0')).toBe('redis://10.0.0.5:6379/0');
+  });
+
+  it('removes the user name and password of a URL with both', () => {
+    expect(redactDatabaseUrl('rediss://app:s3cret@cache.internal:6380/2')).toBe(
+      'rediss://cache.internal:6380/2',
+    );
+  });
+
+  it('drops the query string, which may carry credentials too', () => {
+    expect(redactDatabaseUrl('redis://host:6379/0?password=s3cret')).toBe('redis://host:6379/0');
+  });
+
+  it('masks everything up to the last @ of a string that does not parse as a URL', () => {
+    const logged = redactDatabaseUrl('redis://user:pa/ss@wo@rd@host:6379/0');
+
+    expect(logged).toBe('redis://***@host:6379/0');
+  });
+
+  it('leaves a URL without credentials as it is', () => {
+    expect(redactDatabaseUrl('sqlite:///var/lib/koa-server/auth.sqlite')).toBe(
+      'sqlite:///var/lib/koa-server/auth.sqlite',
+    );
   });
 });
