@@ -9,20 +9,18 @@
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formatsPlugin from 'ajv-formats';
-import { SETTINGS_BOUNDS, ValidationError } from 'token-auth';
+import {
+  EMAIL_MAX_LENGTH,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  SETTINGS_BOUNDS,
+  USERNAME_MAX_LENGTH,
+  ValidationError,
+} from 'token-auth';
 import type { FieldProblem } from './http/problem.js';
 
-// These four limits repeat token-auth's own (its src/lib/validate.ts), which its public entry
-// point does not export; keep them in step. SETTINGS_BOUNDS is exported and used as is.
-
-/** Longest email accepted (RFC 5321 path limit). */
-export const EMAIL_MAX_LENGTH = 254;
-/** Shortest password accepted at registration. */
-export const PASSWORD_MIN_LENGTH = 8;
-/** Longest password accepted (bounds the hashing work; the core's limit too). */
-export const PASSWORD_MAX_LENGTH = 128;
-/** Longest display name accepted. */
-export const USERNAME_MAX_LENGTH = 150;
+// The input limits are the core's own (imported above), so the published schemas and the
+// core never disagree.
 
 const email = {
   type: 'string',

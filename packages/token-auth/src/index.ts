@@ -15,6 +15,12 @@
 
 export { createTokenAuth } from './create-token-auth.js';
 export * from './errors.js';
+export {
+  EMAIL_MAX_LENGTH,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  USERNAME_MAX_LENGTH,
+} from './lib/validate.js';
 export { type Argon2idHasherOptions, argon2idHasher } from './passwords/argon2id-hasher.js';
 export { type ScryptHasherOptions, scryptHasher } from './passwords/scrypt-hasher.js';
 export { DEFAULT_SETTINGS, SETTINGS_BOUNDS } from './settings.js';
