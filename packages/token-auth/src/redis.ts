@@ -22,8 +22,9 @@ import {
   CONSUME_REFRESH_TOKEN,
   CREATE_REFRESH_TOKEN,
   CREATE_USER,
-  DELETE_INDEXED_TOKENS,
+  DELETE_FAMILY,
   DELETE_REFRESH_TOKEN,
+  DELETE_USER_TOKENS,
   GET_USER_BY_EMAIL,
   HIT,
   LIST_USER_REFRESH_TOKENS,
@@ -306,44 +307,53 @@ export class RedisStore implements TokenAuthStore {
   }
 
   /**
-   * Stores a refresh token (replacing any with the same hash), adds it to its family's and
-   * its user's index sets, and gives the token and both sets a relative TTL of the token's
-   * lifetime plus `gcGraceMs` (the sets keep their longest member's TTL).
+   * Stores a refresh token, in one script, as the newest of its family: the token records
+   * the family's previous newest (`prev`), the family's head moves on to it, and it joins
+   * its user's set of current tokens (a new family also joins the user's set of
+   * families). The token, the head and both sets get a relative TTL of the token's lifetime
+   * plus `gcGraceMs`, or the family's longer one (so that along a chain no token expires
+   * before an older one). The work and the sizes do not grow with past rotations.
    *
    * @param record - The token record (its hash, never the token).
    * @returns Once stored.
-   * @throws {@link "token-auth"!StoreError} when Redis fails.
+   * @throws {@link "token-auth"!StoreError} when the family belongs to another user, or Redis fails.
    */
   async createRefreshToken(record: RefreshTokenRecord): Promise<void> {
     const ttlMs = Math.max(1, Math.ceil(Math.max(0, record.expiresAt - record.createdAt) + this.#gcGraceMs));
-    await this.#call('store a refresh token', () =>
+    const reply = await this.#call('store a refresh token', () =>
       CREATE_REFRESH_TOKEN.run(
         this.client,
         [
           this.#tokenKey(record.tokenHash),
-          this.#key(`rt-family:${record.familyId}`),
+          this.#key(`rt-head:${record.familyId}`),
           this.#key(`rt-user:${record.userId}`),
+          this.#key(`rt-families:${record.userId}`),
           this.#key('seq'),
         ],
         [
           record.tokenHash,
           ttlMs,
-          this.#key('rt-family:'),
-          this.#key('rt-user:'),
           String(record.userId),
           record.familyId,
           String(record.createdAt),
           String(record.expiresAt),
+          this.#key('rt:'),
+          this.#key('rt-head:'),
+          this.#key('rt-user:'),
         ],
       ),
     );
+    if (reply === 0) {
+      throw new StoreError(`createRefreshToken: family ${record.familyId} belongs to another user`);
+    }
   }
 
   /**
-   * Consumes a refresh token in one script: `expired` (and deleted) when
-   * `now >= expiresAt`, else `reused` when already rotated, else marked rotated at `now`
-   * and `consumed`. Of concurrent calls with one hash, from any process, at most one
-   * answers `consumed`.
+   * Consumes a refresh token in one script: `expired` when `now >= expiresAt`, else
+   * `reused` when already rotated, else marked rotated at `now` and `consumed`. Of
+   * concurrent calls with one hash, from any process, at most one answers `consumed`. A
+   * consumed or expired token leaves its user's set of current tokens but stays, until its
+   * TTL, as a link of its family's chain.
    *
    * @param tokenHash - SHA-256 hex of the token.
    * @param now - The caller's clock, epoch ms (Redis's clock is never consulted).
@@ -355,7 +365,7 @@ export class RedisStore implements TokenAuthStore {
       CONSUME_REFRESH_TOKEN.run(
         this.client,
         [this.#tokenKey(tokenHash)],
-        [String(now), tokenHash, this.#key('rt-family:'), this.#key('rt-user:')],
+        [String(now), tokenHash, this.#key('rt-user:')],
       ),
     );
     if (reply === null) return { status: 'missing' };
@@ -367,7 +377,9 @@ export class RedisStore implements TokenAuthStore {
   }
 
   /**
-   * Deletes one refresh token and its index entries in one script.
+   * Deletes one refresh token in one script. A token linked to an older one of its family
+   * leaves a tombstone (the link only, with the token's TTL; it reads as missing), so that
+   * revoking the family later still reaches the older tokens.
    *
    * @param tokenHash - SHA-256 hex of the token.
    * @returns The deleted record, or `undefined` when there was none; of concurrent calls
@@ -379,15 +391,17 @@ export class RedisStore implements TokenAuthStore {
       DELETE_REFRESH_TOKEN.run(
         this.client,
         [this.#tokenKey(tokenHash)],
-        [tokenHash, this.#key('rt-family:'), this.#key('rt-user:')],
+        [tokenHash, this.#key('rt-user:'), this.#key('rt-head:'), this.#key('rt-families:')],
       ),
     );
     return reply === null ? undefined : parseToken(tokenHash, asStrings(reply, 'refresh token'));
   }
 
   /**
-   * Deletes every token of a family, their user-index entries and the family set, in one
-   * script.
+   * Deletes every token of a family, rotated ones included, in one script that walks the
+   * family's chain from its newest token (one step per token of the family still kept:
+   * with {@link RedisStore.deleteUserRefreshTokens}, the only operations whose cost grows
+   * with the number of rotations), then the family.
    *
    * @param familyId - The family id.
    * @returns How many tokens were deleted.
@@ -395,18 +409,26 @@ export class RedisStore implements TokenAuthStore {
    */
   async deleteRefreshTokenFamily(familyId: string): Promise<number> {
     const reply = await this.#call('revoke a token family', () =>
-      DELETE_INDEXED_TOKENS.run(
+      DELETE_FAMILY.run(
         this.client,
-        [this.#key(`rt-family:${familyId}`)],
-        [this.#key('rt:'), this.#key('rt-family:'), this.#key('rt-user:'), 2, familyId],
+        [this.#key(`rt-head:${familyId}`)],
+        [
+          this.#key('rt:'),
+          this.#key('rt-head:'),
+          this.#key('rt-user:'),
+          this.#key('rt-families:'),
+          this.#key('rt-family:'),
+          familyId,
+        ],
       ),
     );
     return toInteger(reply, 'deleted count');
   }
 
   /**
-   * Deletes every token of a user, their family-index entries and the user set, in one
-   * script.
+   * Deletes every token of a user, rotated ones included, in one script: each of the
+   * user's families as {@link RedisStore.deleteRefreshTokenFamily} does, then the user's
+   * sets.
    *
    * @param userId - The user id.
    * @returns How many tokens were deleted.
@@ -414,10 +436,16 @@ export class RedisStore implements TokenAuthStore {
    */
   async deleteUserRefreshTokens(userId: number): Promise<number> {
     const reply = await this.#call("revoke a user's tokens", () =>
-      DELETE_INDEXED_TOKENS.run(
+      DELETE_USER_TOKENS.run(
         this.client,
-        [this.#key(`rt-user:${userId}`)],
-        [this.#key('rt:'), this.#key('rt-family:'), this.#key('rt-user:'), 1, String(userId)],
+        [this.#key(`rt-families:${userId}`), this.#key(`rt-user:${userId}`)],
+        [
+          this.#key('rt:'),
+          this.#key('rt-head:'),
+          this.#key('rt-user:'),
+          this.#key('rt-families:'),
+          String(userId),
+        ],
       ),
     );
     return toInteger(reply, 'deleted count');

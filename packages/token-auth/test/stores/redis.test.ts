@@ -122,18 +122,116 @@ describe('RedisStore', () => {
     expect(ttl).toBeLessThanOrEqual(65_000);
   });
 
-  it('gives the family and user index sets the TTL of their longest-lived token', async () => {
+  it('gives the family head and the user sets the TTL of their longest-lived token', async () => {
     const store = openStore({ keyPrefix: 'ttl-index:', gcGraceMs: 0 });
     await store.createRefreshToken(token('long', { expiresAt: 1_000 + 600_000 }));
     await store.createRefreshToken(token('short', { expiresAt: 1_000 + 10_000 }));
 
-    const familyTtl = await admin.pttl('ttl-index:rt-family:family-1');
-    const userTtl = await admin.pttl('ttl-index:rt-user:1');
+    const ttls = await Promise.all(
+      ['rt-head:family-1', 'rt-user:1', 'rt-families:1'].map((key) => admin.pttl(`ttl-index:${key}`)),
+    );
 
-    expect(familyTtl).toBeGreaterThan(10_000);
-    expect(familyTtl).toBeLessThanOrEqual(600_000);
-    expect(userTtl).toBeGreaterThan(10_000);
-    expect(userTtl).toBeLessThanOrEqual(600_000);
+    for (const ttl of ttls) {
+      expect(ttl).toBeGreaterThan(590_000);
+      expect(ttl).toBeLessThanOrEqual(600_000);
+    }
+  });
+
+  it('keeps a token at least as long as the older tokens of its family when the lifetime shrinks', async () => {
+    const store = openStore({ keyPrefix: 'ttl-chain:', gcGraceMs: 0 });
+    await store.createRefreshToken(token('before', { createdAt: 1_000, expiresAt: 1_000 + 600_000 }));
+    await store.consumeRefreshToken('before', 2_000);
+    await store.createRefreshToken(token('after', { createdAt: 2_000, expiresAt: 2_000 + 10_000 }));
+
+    const older = await admin.pttl('ttl-chain:rt:before');
+    const newer = await admin.pttl('ttl-chain:rt:after');
+
+    // Its own lifetime is 10 s: without the family's TTL, GC would cut the chain to 'before'.
+    expect(newer).toBeGreaterThan(590_000);
+    expect(newer).toBeGreaterThanOrEqual(older);
+  });
+
+  it('keeps the index sets and per-refresh work constant over 500 rotations of one session', async () => {
+    const store = openStore({ keyPrefix: 'rotations:' });
+    const rotations = 500;
+    await store.createRefreshToken(token('r0', { createdAt: 1_000, expiresAt: 1_000 + 86_400_000 }));
+    const sizes: number[][] = [];
+    for (let i = 1; i <= rotations; i++) {
+      const now = 1_000 + i * 30_000;
+      expect((await store.consumeRefreshToken(`r${i - 1}`, now)).status).toBe('consumed');
+      await store.createRefreshToken(token(`r${i}`, { createdAt: now, expiresAt: now + 86_400_000 }));
+      if (i % 100 === 0) {
+        sizes.push(
+          await Promise.all([
+            admin.scard('rotations:rt-user:1'),
+            admin.scard('rotations:rt-families:1'),
+            admin.hlen('rotations:rt-head:family-1'),
+            admin.hlen(`rotations:rt:r${i}`),
+          ]),
+        );
+      }
+    }
+
+    // One current token, one family, a two-field head and a fixed-size token record, every time.
+    expect(sizes).toEqual(Array.from({ length: rotations / 100 }, () => [1, 1, 2, 7]));
+    expect(await admin.exists('rotations:rt-family:family-1')).toBe(0);
+    expect(await store.listUserRefreshTokens(1, 1_000 + rotations * 30_000)).toHaveLength(1);
+  });
+
+  it('revokes every rotated token of a long session by walking its chain', async () => {
+    const store = openStore({ keyPrefix: 'walk:' });
+    for (let i = 0; i < 50; i++) {
+      if (i > 0) await store.consumeRefreshToken(`w${i - 1}`, 2_000 + i);
+      await store.createRefreshToken(token(`w${i}`, { createdAt: 2_000 + i }));
+    }
+
+    const deleted = await store.deleteRefreshTokenFamily('family-1');
+
+    expect(deleted).toBe(50);
+    expect(await store.consumeRefreshToken('w0', 3_000)).toEqual({ status: 'missing' });
+    expect(await store.consumeRefreshToken('w25', 3_000)).toEqual({ status: 'missing' });
+    expect((await keysOf('walk:')).sort()).toEqual(['walk:seq']);
+  });
+
+  it('keeps the older tokens of a family reachable after a token in the middle is deleted', async () => {
+    const store = openStore({ keyPrefix: 'tombstone:' });
+    await store.createRefreshToken(token('first'));
+    await store.consumeRefreshToken('first', 2_000);
+    await store.createRefreshToken(token('middle', { createdAt: 2_000 }));
+    await store.consumeRefreshToken('middle', 3_000);
+    await store.createRefreshToken(token('last', { createdAt: 3_000 }));
+
+    expect(await store.deleteRefreshToken('middle')).toMatchObject({ tokenHash: 'middle', rotatedAt: 3_000 });
+    expect(await store.consumeRefreshToken('middle', 4_000)).toEqual({ status: 'missing' });
+    const deleted = await store.deleteUserRefreshTokens(1);
+
+    expect(deleted).toBe(2);
+    expect(await store.consumeRefreshToken('first', 4_000)).toEqual({ status: 'missing' });
+    expect((await keysOf('tombstone:')).sort()).toEqual(['tombstone:seq']);
+  });
+
+  it('refuses a token whose family belongs to another user', async () => {
+    const store = openStore();
+    await store.createRefreshToken(token('mine', { userId: 1 }));
+
+    await expect(store.createRefreshToken(token('theirs', { userId: 2 }))).rejects.toThrow(/family-1/);
+  });
+
+  it('still revokes the tokens a family set of version 0.1.0 indexes', async () => {
+    const store = openStore({ keyPrefix: 'legacy:' });
+    const fields = { userId: '1', familyId: 'family-1', createdAt: '1000', expiresAt: '61000', seq: '1' };
+    await admin.hset('legacy:rt:old-rotated', { ...fields, rotatedAt: '1500' });
+    await admin.hset('legacy:rt:old-current', { ...fields, rotatedAt: '' });
+    await admin.sadd('legacy:rt-family:family-1', 'old-rotated', 'old-current');
+    await admin.sadd('legacy:rt-user:1', 'old-rotated', 'old-current');
+    await store.consumeRefreshToken('old-current', 2_000);
+    await store.createRefreshToken(token('new', { createdAt: 2_000 }));
+
+    const deleted = await store.deleteRefreshTokenFamily('family-1');
+
+    expect(deleted).toBe(3);
+    expect(await store.consumeRefreshToken('old-rotated', 3_000)).toEqual({ status: 'missing' });
+    expect((await keysOf('legacy:')).sort()).toEqual(['legacy:seq']);
   });
 
   it('gives a hit counter a TTL of its window plus the grace period', async () => {
