@@ -76,7 +76,9 @@ export interface RedisStoreOptions {
    *   of the store's scripts are not idempotent: a resent refresh-token rotation would
    *   answer `reused` (and the core would revoke the session of the legitimate client), a
    *   resent registration `email_taken` for a user it did create. A `StoreError` is
-   *   answered 503 by the server, and the client retries safely. Do not turn it back on.
+   *   answered 503 by the server and the client may retry, knowing the outcome is unknown
+   *   (a retried refresh whose rotation did happen is reuse, unless within the core's
+   *   `reuseGraceMs`). Do not turn it back on.
    * - `maxRetriesPerRequest: 1`: a command fails fast with a {@link StoreError} while Redis
    *   is unreachable, instead of waiting through 20 reconnections.
    * - `enableAutoPipelining: false`: with auto-pipelining, ioredis 5 never settles a
@@ -107,13 +109,24 @@ const DEFAULT_REDIS_OPTIONS: RedisOptions = {
  * user ids from `HINCRBY` on one sequence hash, refresh-token rotation (`consumeRefreshToken` checks expiry and
  * rotation against the `now` passed in and marks the token rotated in one script), token
  * deletion (a token is returned by at most one of concurrent deletes), family and user
- * revocation (index sets read and emptied in one script), settings with their history
- * (hash and capped list updated together) and throttling counters.
+ * revocation (a family's chain, or all of a user's families, deleted in one script),
+ * settings with their history (hash and capped list updated together) and throttling
+ * counters.
+ *
+ * Refresh tokens: each family (one login's session) is a chain. A token records the
+ * family's previous newest token (`prev`) and the family's head (`rt-head:<familyId>`)
+ * points at the newest. A user has a set of current (not yet rotated) tokens
+ * (`rt-user:<userId>`), which a rotation leaves, and a set of family ids
+ * (`rt-families:<userId>`). Creating and consuming a token therefore cost the same, and the
+ * sets stay as large as the user's live sessions, however many rotations a session went
+ * through; only revoking a family or a user walks the chains, one step per token kept.
  *
  * Validity is decided only by the `now` arguments (the core's clock). Redis's own clock
  * only garbage-collects: refresh tokens and counters carry a relative TTL of their
- * lifetime plus `gcGraceMs`, index sets keep the longest TTL of their members and are
- * pruned as they are read, so nothing piles up.
+ * lifetime plus `gcGraceMs` (a token at least the TTL of its family's older tokens, so
+ * that expiry never cuts a chain from its older part), heads and sets that of their
+ * longest-lived token, and the user sets are pruned of expired entries at each login
+ * and listing, so nothing piles up.
  *
  * Errors: every Redis failure (connection lost, timeout, wrong type) is thrown as a
  * {@link StoreError} with the original error as `cause`, never answered as "not found";

@@ -7,6 +7,14 @@
  * argument the caller passes (the core's clock), never by Redis `TIME`; native key
  * expiry is used only for garbage collection, with a grace period.
  *
+ * Refresh-token layout (under the store's prefix): `rt:<hash>` the token (a hash, with
+ * `prev`, the hash of its family's previous newest token; a deleted token linked to an
+ * older one leaves a tombstone holding `prev` only), `rt-head:<familyId>` the family
+ * (`userId`, `head`: its newest token), `rt-user:<userId>` the set of the user's current
+ * tokens, `rt-families:<userId>` the set of the user's family ids. Version 0.1.0 kept a
+ * set of every token per family (`rt-family:<familyId>`) and per user; family revocation
+ * still empties such a set until it expires.
+ *
  * Keys: scripts receive their fixed keys in `KEYS`, and build the keys of records they
  * discover (index members, a user's old email) from prefixes passed in `ARGV`. They are
  * therefore meant for a single Redis server (standalone, replicated or with Sentinel), not
