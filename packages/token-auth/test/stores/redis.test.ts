@@ -143,11 +143,13 @@ describe('RedisStore', () => {
     await store.consumeRefreshToken('before', 2_000);
     await store.createRefreshToken(token('after', { createdAt: 2_000, expiresAt: 2_000 + 10_000 }));
 
-    const older = await admin.pttl('ttl-chain:rt:before');
-    const newer = await admin.pttl('ttl-chain:rt:after');
+    // Absolute expiry times (ms), so that the two reads compare without drift.
+    const older = Number(await admin.call('PEXPIRETIME', 'ttl-chain:rt:before'));
+    const newer = Number(await admin.call('PEXPIRETIME', 'ttl-chain:rt:after'));
+    const newerTtl = await admin.pttl('ttl-chain:rt:after');
 
     // Its own lifetime is 10 s: without the family's TTL, GC would cut the chain to 'before'.
-    expect(newer).toBeGreaterThan(590_000);
+    expect(newerTtl).toBeGreaterThan(590_000);
     expect(newer).toBeGreaterThanOrEqual(older);
   });
 
