@@ -17,7 +17,8 @@
  */
 
 import { Redis, type RedisOptions } from 'ioredis';
-import { EmailTakenError, StoreError } from './errors.js';
+import { ConfigError, EmailTakenError, StoreError } from './errors.js';
+import { millisecondsOption } from './lib/options.js';
 import {
   CONSUME_REFRESH_TOKEN,
   CREATE_REFRESH_TOKEN,
@@ -176,7 +177,7 @@ export class RedisStore implements TokenAuthStore {
    *   {@link RedisStoreOptions.redisOptions}).
    *   Defaults to `redis://127.0.0.1:6379/0`.
    * @param options - Key prefix, garbage-collection grace, history limit, client options.
-   * @throws {@link "token-auth"!StoreError} when an option is invalid (naming it), or when the client
+   * @throws {@link "token-auth"!ConfigError} when an option is invalid (naming it), or when the client
    *   has ioredis's `keyPrefix` set, or combines `enableAutoPipelining` with
    *   `autoResendUnfulfilledCommands: false`.
    * @example
@@ -186,12 +187,12 @@ export class RedisStore implements TokenAuthStore {
    */
   constructor(connection: RedisConnection = 'redis://127.0.0.1:6379/0', options: RedisStoreOptions = {}) {
     const prefix = options.keyPrefix ?? 'token-auth:';
-    if (typeof prefix !== 'string') throw new StoreError('keyPrefix must be a string');
+    if (typeof prefix !== 'string') throw new ConfigError('keyPrefix must be a string');
     this.#prefix = prefix;
-    this.#gcGraceMs = nonNegative('gcGraceMs', options.gcGraceMs, 60_000);
+    this.#gcGraceMs = millisecondsOption('gcGraceMs', options.gcGraceMs, 60_000);
     const maxHistory = options.maxHistoryEntries ?? 1000;
     if (!Number.isInteger(maxHistory) || maxHistory < 1) {
-      throw new StoreError('maxHistoryEntries must be a positive integer');
+      throw new ConfigError('maxHistoryEntries must be a positive integer');
     }
     this.#maxHistoryEntries = maxHistory;
 
@@ -207,7 +208,7 @@ export class RedisStore implements TokenAuthStore {
       this.client.on('error', () => {});
     }
     if (this.client.options.keyPrefix) {
-      throw new StoreError(
+      throw new ConfigError(
         'The ioredis client must not set keyPrefix; use the keyPrefix option of RedisStore',
       );
     }
@@ -215,7 +216,7 @@ export class RedisStore implements TokenAuthStore {
       this.client.options.enableAutoPipelining &&
       this.client.options.autoResendUnfulfilledCommands === false
     ) {
-      throw new StoreError(
+      throw new ConfigError(
         'The ioredis client must not combine enableAutoPipelining with autoResendUnfulfilledCommands: false (ioredis 5 then hangs after a reconnection); turn enableAutoPipelining off',
       );
     }
@@ -683,8 +684,9 @@ export class RedisStore implements TokenAuthStore {
  * @param url - `redis://[[user]:password@]host[:port][/db]` or `rediss://…` for TLS.
  * @param options - Key prefix, garbage-collection grace, history limit, ioredis options.
  * @returns The connected store.
- * @throws {@link "token-auth"!StoreError} when the URL is not a `redis:` or `rediss:` URL, an option is
- *   invalid, or Redis cannot be reached (the client is closed again).
+ * @throws {@link "token-auth"!ConfigError} when the URL is not a `redis:` or `rediss:` URL or an
+ *   option is invalid.
+ * @throws {@link "token-auth"!StoreError} when Redis cannot be reached (the client is closed again).
  * @example
  * ```ts
  * const store = await createRedisStore(process.env.DATABASE_URL ?? 'redis://127.0.0.1:6379/0', {
@@ -697,10 +699,10 @@ export async function createRedisStore(url: string, options: RedisStoreOptions =
   try {
     protocol = new URL(url).protocol;
   } catch (error) {
-    throw new StoreError('The Redis URL is not a valid URL', { cause: error });
+    throw new ConfigError('The Redis URL is not a valid URL', { cause: error });
   }
   if (protocol !== 'redis:' && protocol !== 'rediss:') {
-    throw new StoreError(`The Redis URL must start with redis:// or rediss://, not ${protocol}//`);
+    throw new ConfigError(`The Redis URL must start with redis:// or rediss://, not ${protocol}//`);
   }
   const store = new RedisStore(url, options);
   try {
@@ -719,14 +721,6 @@ function isRedisClient(value: RedisConnection): value is Redis {
     typeof (value as Redis).evalsha === 'function' &&
     typeof (value as Redis).quit === 'function'
   );
-}
-
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  const resolved = value ?? fallback;
-  if (typeof resolved !== 'number' || !Number.isFinite(resolved) || resolved < 0) {
-    throw new StoreError(`${name} must be a non-negative number of milliseconds`);
-  }
-  return resolved;
 }
 
 const USER_FIELDS = [

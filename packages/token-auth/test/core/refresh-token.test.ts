@@ -18,6 +18,11 @@ import {
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const THIRTY_DAYS_MS = 2_592_000_000;
+/** What a successful refresh answers: a JWT and a fresh UUID. */
+const A_NEW_PAIR = {
+  accessToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+  refreshToken: expect.stringMatching(UUID_V4),
+};
 
 describe('refresh tokens', () => {
   it('are random v4 UUIDs that expire after 30 days by default', async () => {
@@ -102,7 +107,7 @@ describe('refresh', () => {
     const { auth, clock } = setup();
     const { pair } = await loggedIn(auth);
     clock.advance(THIRTY_DAYS_MS - 1);
-    await expect(auth.refresh(pair.refreshToken)).resolves.toBeDefined();
+    await expect(auth.refresh(pair.refreshToken)).resolves.toMatchObject(A_NEW_PAIR);
   });
 
   it('refuses a well-formed token that was never issued', async () => {
@@ -167,7 +172,7 @@ describe('refresh-token reuse', () => {
     const otherDevice = await auth.login({ email: EMAIL, password: PASSWORD });
     await auth.refresh(pair.refreshToken);
     await expect(auth.refresh(pair.refreshToken)).rejects.toThrow(RefreshTokenReusedError);
-    await expect(auth.refresh(otherDevice.refreshToken)).resolves.toBeDefined();
+    await expect(auth.refresh(otherDevice.refreshToken)).resolves.toMatchObject(A_NEW_PAIR);
   });
 
   it('lets exactly one of 50 concurrent refreshes with one token succeed', async () => {
@@ -249,7 +254,7 @@ describe('a refresh racing a revocation', () => {
     const { pair } = await loggedIn(auth);
     racing.arm();
     const next = await auth.refresh(pair.refreshToken);
-    await expect(auth.refresh(next.refreshToken)).resolves.toBeDefined();
+    await expect(auth.refresh(next.refreshToken)).resolves.toMatchObject(A_NEW_PAIR);
   });
 });
 
@@ -268,7 +273,7 @@ describe('refresh with reuseGraceMs', () => {
     const { pair } = await loggedIn(auth);
     const next = await auth.refresh(pair.refreshToken);
     await auth.refresh(pair.refreshToken).catch(() => undefined);
-    await expect(auth.refresh(next.refreshToken)).resolves.toBeDefined();
+    await expect(auth.refresh(next.refreshToken)).resolves.toMatchObject(A_NEW_PAIR);
   });
 
   it('treats a presentation after the grace as reuse and revokes the session', async () => {
@@ -288,7 +293,7 @@ describe('refresh with reuseGraceMs', () => {
     );
     const winners = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     expect(winners).toHaveLength(1);
-    await expect(auth.refresh(winners[0]?.refreshToken)).resolves.toBeDefined();
+    await expect(auth.refresh(winners[0]?.refreshToken)).resolves.toMatchObject(A_NEW_PAIR);
   });
 
   it('refuses a negative grace', () => {
@@ -316,7 +321,7 @@ describe('logout', () => {
     const { pair } = await loggedIn(auth);
     const other = await auth.login({ email: EMAIL, password: PASSWORD });
     await auth.logout(pair.refreshToken);
-    await expect(auth.refresh(other.refreshToken)).resolves.toBeDefined();
+    await expect(auth.refresh(other.refreshToken)).resolves.toMatchObject(A_NEW_PAIR);
   });
 
   it('removes the rotated ancestors of the session from the store', async () => {
@@ -364,7 +369,7 @@ describe('logoutEverywhere', () => {
     const { user } = await loggedIn(auth);
     const { pair: theirs } = await loggedIn(auth, 'other@example.com');
     await auth.logoutEverywhere(user.id);
-    await expect(auth.refresh(theirs.refreshToken)).resolves.toBeDefined();
+    await expect(auth.refresh(theirs.refreshToken)).resolves.toMatchObject(A_NEW_PAIR);
   });
 
   it('refuses a user id that is not a positive integer', async () => {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmailTakenError, StoreError } from '../../src/errors.js';
+import { ConfigError, EmailTakenError, StoreError } from '../../src/errors.js';
 import { createRedisStore, RedisStore } from '../../src/redis.js';
 import type { NewUserRecord, RefreshTokenRecord } from '../../src/stores/port.js';
 import { runStoreConformanceSuite } from '../../src/testing.js';
@@ -426,8 +426,15 @@ describe('createRedisStore', () => {
     await db3.quit();
   });
 
-  it('rejects a URL that is not redis:// and names the scheme it got', async () => {
-    await expect(createRedisStore('sqlite://auth.db')).rejects.toThrow(/redis:\/\/.*sqlite:\/\//);
+  it('rejects a URL that is not redis:// with a ConfigError naming the scheme it got', async () => {
+    const attempt = createRedisStore('sqlite://auth.db');
+    await expect(attempt).rejects.toThrow(/redis:\/\/.*sqlite:\/\//);
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('rejects invalid options with a ConfigError naming them', () => {
+    expect(() => new RedisStore('redis://127.0.0.1:1/0', { maxHistoryEntries: 0 })).toThrow(ConfigError);
+    expect(() => new RedisStore('redis://127.0.0.1:1/0', { gcGraceMs: -1 })).toThrow(/gcGraceMs/);
   });
 
   it('fails with a StoreError when nothing listens at the URL', async () => {
