@@ -334,13 +334,9 @@ async function updateMe(
 const UPDATE_ME_RULES =
   'Send `username` and/or `email`; fields left out keep their value. Surrounding whitespace is trimmed. Unknown or read-only fields (`id`, `password`) and an empty body are a 400 naming the field. A duplicate email is a 400 on `email`.';
 
-/** PUT /api/me/ */
-export const putMe = define({
-  operationId: 'updateMe',
-  method: 'PUT',
+/** What PUT and PATCH /api/me/ share: the same partial update under two methods. */
+const UPDATE_ME = {
   path: '/api/me/',
-  summary: 'Update my profile',
-  description: `A partial update, as the brief specifies it (PATCH does the same). ${UPDATE_ME_RULES}`,
   tag: 'profile',
   security: 'bearer',
   requestSchema: 'UpdateMeRequest',
@@ -350,24 +346,27 @@ export const putMe = define({
   problemStatuses: [...BODY_PROBLEMS, 401, 503],
   brief: true,
   handle: ({ auth }, body, input) => updateMe(auth, body, input),
+} as const satisfies Omit<
+  Definition<'UpdateMeRequest'>,
+  'operationId' | 'method' | 'summary' | 'description'
+>;
+
+/** PUT /api/me/ */
+export const putMe = define({
+  ...UPDATE_ME,
+  operationId: 'updateMe',
+  method: 'PUT',
+  summary: 'Update my profile',
+  description: `A partial update, as the brief specifies it (PATCH does the same). ${UPDATE_ME_RULES}`,
 });
 
 /** PATCH /api/me/ */
 export const patchMe = define({
+  ...UPDATE_ME,
   operationId: 'patchMe',
   method: 'PATCH',
-  path: '/api/me/',
   summary: 'Update part of my profile',
   description: `The partial-update method: the same body rules and response as PUT. ${UPDATE_ME_RULES}`,
-  tag: 'profile',
-  security: 'bearer',
-  requestSchema: 'UpdateMeRequest',
-  successStatus: 200,
-  responseSchema: 'User',
-  successDescription: 'The updated profile.',
-  problemStatuses: [...BODY_PROBLEMS, 401, 503],
-  brief: true,
-  handle: ({ auth }, body, input) => updateMe(auth, body, input),
 });
 
 /** GET /api/admin/settings/ */
