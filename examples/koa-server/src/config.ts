@@ -36,6 +36,12 @@ export interface ServerConfig {
    * default 3600; 0 turns the timer off). SQLite drops an expired row only when it is read.
    */
   sqlitePurgeIntervalSeconds: number;
+  /**
+   * Milliseconds after a refresh during which the rotated refresh token, presented again, is
+   * refused without ending its session (`REFRESH_REUSE_GRACE_MS`, default 0: strict reuse
+   * detection). See token-auth's `reuseGraceMs`.
+   */
+  refreshReuseGraceMs: number;
 }
 
 /** The default `DATABASE_URL`: a SQLite file under `./data`, relative to the working directory. */
@@ -171,6 +177,15 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     );
   }
 
+  const graceText = value('REFRESH_REUSE_GRACE_MS') ?? '0';
+  const refreshReuseGraceMs = /^\d{1,7}$/.test(graceText) ? Number(graceText) : Number.NaN;
+  if (!(refreshReuseGraceMs >= 0 && refreshReuseGraceMs <= 3_600_000)) {
+    throw new ConfigEnvError(
+      'REFRESH_REUSE_GRACE_MS',
+      `must be whole milliseconds from 0 to 3600000, got "${graceText}"`,
+    );
+  }
+
   return {
     port,
     host,
@@ -185,6 +200,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     logLevel: logLevel as LevelWithSilent,
     trustProxy,
     sqlitePurgeIntervalSeconds,
+    refreshReuseGraceMs,
   };
 }
 

@@ -115,6 +115,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       secret: resolved.secret,
       issuer: TOKEN_ISSUER,
       ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
+      reuseGraceMs: config.refreshReuseGraceMs,
     });
     if (config.admin) await ensureAdmin(auth, config.admin, logger);
 

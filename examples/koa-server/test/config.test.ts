@@ -106,6 +106,18 @@ describe('parseConfig', () => {
     expect(errorOf({ TRUST_PROXY: 'sometimes' }).variable).toBe('TRUST_PROXY');
   });
 
+  it('detects refresh-token reuse strictly by default', () => {
+    expect(parseConfig({}).refreshReuseGraceMs).toBe(0);
+  });
+
+  it('reads REFRESH_REUSE_GRACE_MS in whole milliseconds', () => {
+    expect(parseConfig({ REFRESH_REUSE_GRACE_MS: '5000' }).refreshReuseGraceMs).toBe(5000);
+  });
+
+  it.each(['-1', '2.5', 'soon', '3600001'])('rejects REFRESH_REUSE_GRACE_MS=%s, naming it', (value) => {
+    expect(errorOf({ REFRESH_REUSE_GRACE_MS: value }).variable).toBe('REFRESH_REUSE_GRACE_MS');
+  });
+
   it('purges expired SQLite rows hourly by default', () => {
     expect(parseConfig({}).sqlitePurgeIntervalSeconds).toBe(3600);
   });

@@ -54,6 +54,30 @@ describe('startServer', () => {
     });
   });
 
+  it('ends the session when a rotated refresh token comes back, by default', async () => {
+    await withServer({}, async ({ url }) => {
+      const client = createClient(url);
+      const { refresh } = await client.signUp('strict@example.com');
+      const next = await client.post<{ refresh_token: string }>('/api/refresh/', { refresh_token: refresh });
+      const reuse = await client.post('/api/refresh/', { refresh_token: refresh });
+      expect(reuse.status).toBe(401);
+      const after = await client.post('/api/refresh/', { refresh_token: next.body.refresh_token });
+      expect(after.status).toBe(401);
+    });
+  });
+
+  it('with REFRESH_REUSE_GRACE_MS refuses a just-rotated token without ending the session', async () => {
+    await withServer({ REFRESH_REUSE_GRACE_MS: '60000' }, async ({ url }) => {
+      const client = createClient(url);
+      const { refresh } = await client.signUp('grace@example.com');
+      const next = await client.post<{ refresh_token: string }>('/api/refresh/', { refresh_token: refresh });
+      const again = await client.post('/api/refresh/', { refresh_token: refresh });
+      expect(again.status).toBe(401);
+      const after = await client.post('/api/refresh/', { refresh_token: next.body.refresh_token });
+      expect(after.status).toBe(200);
+    });
+  });
+
   it('with JWT_AUDIENCE issues tokens for that audience, which GET /api/me/ accepts', async () => {
     await withServer({ JWT_AUDIENCE: 'game-api' }, async ({ url }) => {
       const client = createClient(url);
