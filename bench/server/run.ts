@@ -13,11 +13,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { freePort } from '../../packages/token-auth/test/helpers/redis-server.js';
 import { login, loginRequest, meRequest, PASSWORD, post, refreshRequest, waitFor } from './support.js';
 
 const { values: args } = parseArgs({
@@ -42,17 +42,6 @@ interface Row {
   p99: number;
   errors: number;
   rssMiB: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function rssMiB(pid: number | undefined): number {

@@ -101,10 +101,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   };
   const production = value('NODE_ENV') === 'production';
 
-  const portText = value('PORT') ?? '8000';
-  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
-  if (!(port >= 0 && port <= 65_535))
-    throw new ConfigEnvError('PORT', `must be an integer from 0 to 65535, got "${portText}"`);
+  const port = wholeNumber('PORT', value('PORT') ?? '8000', 65_535, 'an integer');
 
   const host = value('HOST') ?? '127.0.0.1';
   if (!/^[A-Za-z0-9.:[\]%-]{1,255}$/.test(host))
@@ -168,23 +165,18 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     throw new ConfigEnvError('TRUST_PROXY', 'must be true or false');
   }
 
-  const purgeText = value('SQLITE_PURGE_INTERVAL') ?? '3600';
-  const sqlitePurgeIntervalSeconds = /^\d{1,6}$/.test(purgeText) ? Number(purgeText) : Number.NaN;
-  if (!(sqlitePurgeIntervalSeconds >= 0 && sqlitePurgeIntervalSeconds <= 86_400)) {
-    throw new ConfigEnvError(
-      'SQLITE_PURGE_INTERVAL',
-      `must be whole seconds from 0 to 86400, got "${purgeText}"`,
-    );
-  }
-
-  const graceText = value('REFRESH_REUSE_GRACE_MS') ?? '0';
-  const refreshReuseGraceMs = /^\d{1,7}$/.test(graceText) ? Number(graceText) : Number.NaN;
-  if (!(refreshReuseGraceMs >= 0 && refreshReuseGraceMs <= 3_600_000)) {
-    throw new ConfigEnvError(
-      'REFRESH_REUSE_GRACE_MS',
-      `must be whole milliseconds from 0 to 3600000, got "${graceText}"`,
-    );
-  }
+  const sqlitePurgeIntervalSeconds = wholeNumber(
+    'SQLITE_PURGE_INTERVAL',
+    value('SQLITE_PURGE_INTERVAL') ?? '3600',
+    86_400,
+    'whole seconds',
+  );
+  const refreshReuseGraceMs = wholeNumber(
+    'REFRESH_REUSE_GRACE_MS',
+    value('REFRESH_REUSE_GRACE_MS') ?? '0',
+    3_600_000,
+    'whole milliseconds',
+  );
 
   return {
     port,
@@ -214,4 +206,11 @@ function checkDatabaseUrl(url: string): void {
     'DATABASE_URL',
     'must be sqlite://<file> (e.g. sqlite://./data/auth.sqlite, relative to the working directory, or sqlite:///abs/path.sqlite), memory:// or redis://host:port/db',
   );
+}
+
+/** Parses a whole number from 0 to `max` written in decimal digits, or throws naming `variable`. */
+function wholeNumber(variable: string, text: string, max: number, kind: string): number {
+  const parsed = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(parsed <= max)) throw new ConfigEnvError(variable, `must be ${kind} from 0 to ${max}, got "${text}"`);
+  return parsed;
 }

@@ -1,9 +1,11 @@
+import { expect } from 'vitest';
 /**
  * Shared fixtures of the core tests: a manual clock, a fast hasher, a store that records
  * its calls, and a ready-made auth instance over a MemoryStore.
  */
 
 import { createTokenAuth } from '../../src/create-token-auth.js';
+import { ValidationError } from '../../src/errors.js';
 import { scryptHasher } from '../../src/passwords/scrypt-hasher.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import type { TokenAuthStore } from '../../src/stores/port.js';
@@ -112,4 +114,11 @@ export async function rejectionOf<E = Error>(promise: Promise<unknown>): Promise
     return error as E;
   }
   throw new Error('Expected the promise to reject, but it resolved');
+}
+
+/** The fields named by the ValidationError that `promise` rejects with, in order. */
+export async function failingFields(promise: Promise<unknown>): Promise<string[]> {
+  const error = await rejectionOf(promise);
+  expect(error).toBeInstanceOf(ValidationError);
+  return (error as unknown as ValidationError).fields.map((field) => field.field);
 }

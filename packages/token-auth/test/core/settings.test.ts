@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createTokenAuth } from '../../src/create-token-auth.js';
-import { ConfigError, StoreError, ValidationError } from '../../src/errors.js';
+import { ConfigError, StoreError } from '../../src/errors.js';
 import { MemoryStore } from '../../src/stores/memory.js';
-import { manualClock, rejectionOf, SECRET, setup, T0 } from './fixtures.js';
+import { failingFields, manualClock, rejectionOf, SECRET, setup, T0 } from './fixtures.js';
 
 const ADMIN = { userId: 1 };
-
-async function failingFields(promise: Promise<unknown>): Promise<string[]> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ValidationError);
-  return (error as ValidationError).fields.map((field) => field.field);
-}
 
 describe('getSettings', () => {
   it('starts from 30 seconds and 30 days, with bounds and nothing changed', async () => {

@@ -4,19 +4,9 @@ import {
   ForbiddenError,
   InvalidRefreshTokenError,
   UserNotFoundError,
-  ValidationError,
+  type ValidationError,
 } from '../../src/errors.js';
-import { EMAIL, loggedIn, PASSWORD, rejectionOf, setup, T0 } from './fixtures.js';
-
-/** The fields named by the ValidationError that `promise` rejects with. */
-async function failingFields(promise: Promise<unknown>): Promise<string[]> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ValidationError);
-  return (error as ValidationError).fields.map((field) => field.field);
-}
+import { EMAIL, failingFields, loggedIn, PASSWORD, rejectionOf, setup, T0 } from './fixtures.js';
 
 describe('register', () => {
   it('creates an active, non-staff user with an empty username', async () => {

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyvStoreAdapter } from 'keyv';
+import type { NewUserRecord } from '../../src/stores/port.js';
 
 /** A fresh temporary directory and a function that removes it. */
 export async function makeTempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -82,4 +83,18 @@ export class RecordingAdapter extends FailingAdapter {
   take(): { reads: string[]; writes: { key: string; bytes: number }[] } {
     return { reads: this.reads.splice(0), writes: this.writes.splice(0) };
   }
+}
+
+/** A user record as a store receives it, with the email key the core would derive. */
+export function storedUser(email: string): NewUserRecord {
+  return {
+    email,
+    emailKey: email.toLowerCase(),
+    username: '',
+    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+    isStaff: false,
+    isActive: true,
+    createdAt: 1_000,
+    updatedAt: 1_000,
+  };
 }

@@ -2,9 +2,9 @@ import { Keyv } from 'keyv';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, StoreError } from '../../src/errors.js';
 import { KeyvStore } from '../../src/stores/keyv.js';
-import type { NewUserRecord, RefreshTokenRecord } from '../../src/stores/port.js';
+import type { RefreshTokenRecord } from '../../src/stores/port.js';
 import { runStoreConformanceSuite } from '../../src/testing.js';
-import { BackendDown, FailingAdapter, RecordingAdapter } from './fixtures.js';
+import { BackendDown, FailingAdapter, RecordingAdapter, storedUser } from './fixtures.js';
 
 runStoreConformanceSuite(
   'KeyvStore over a Map',
@@ -25,16 +25,7 @@ runStoreConformanceSuite(
   { describe, it },
 );
 
-const user = (email: string): NewUserRecord => ({
-  email,
-  emailKey: email,
-  username: '',
-  passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
-  isStaff: false,
-  isActive: true,
-  createdAt: 1_000,
-  updatedAt: 1_000,
-});
+const user = storedUser;
 
 const token = (tokenHash: string, fields: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord => ({
   tokenHash,

@@ -2,9 +2,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, EmailTakenError, StoreError } from '../../src/errors.js';
 import { createRedisStore, RedisStore } from '../../src/redis.js';
-import type { NewUserRecord, RefreshTokenRecord } from '../../src/stores/port.js';
+import type { RefreshTokenRecord } from '../../src/stores/port.js';
 import { runStoreConformanceSuite } from '../../src/testing.js';
 import { freePort, type RedisServerHandle, startRedisServer } from '../helpers/redis-server.js';
+import { storedUser } from './fixtures.js';
 
 let server: RedisServerHandle;
 let admin: Redis;
@@ -80,16 +81,7 @@ runStoreConformanceSuite<RedisFixture>(
   { describe, it },
 );
 
-const user = (email: string): NewUserRecord => ({
-  email,
-  emailKey: email.toLowerCase(),
-  username: '',
-  passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
-  isStaff: false,
-  isActive: true,
-  createdAt: 1_000,
-  updatedAt: 1_000,
-});
+const user = storedUser;
 
 const token = (tokenHash: string, fields: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord => ({
   tokenHash,

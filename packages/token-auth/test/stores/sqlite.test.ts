@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import type { KeyvSqlite } from '@keyv/sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, StoreError } from '../../src/errors.js';
-import type { NewUserRecord } from '../../src/stores/port.js';
 import { createSqliteStore, type SqliteStore } from '../../src/stores/sqlite.js';
 import { runStoreConformanceSuite } from '../../src/testing.js';
-import { makeTempDir } from './fixtures.js';
+import { makeTempDir, storedUser } from './fixtures.js';
 
 /** Runs a query on the store's own connection (the file is locked against any other). */
 function queryStore<Row = Record<string, unknown>>(store: SqliteStore, sql: string): Promise<Row[]> {
@@ -41,16 +40,7 @@ runStoreConformanceSuite<SqliteFixture>(
   { describe, it },
 );
 
-const user = (email: string): NewUserRecord => ({
-  email,
-  emailKey: email,
-  username: '',
-  passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
-  isStaff: false,
-  isActive: true,
-  createdAt: 1_000,
-  updatedAt: 1_000,
-});
+const user = storedUser;
 
 /** Paths of the files this process holds open (Linux). */
 function openFiles(): string[] {
