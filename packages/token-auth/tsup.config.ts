@@ -1,7 +1,14 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/testing.ts', 'src/redis.ts'],
+  entry: {
+    index: 'src/index.ts',
+    testing: 'src/testing/index.ts',
+    keyv: 'src/stores/keyv/index.ts',
+    redis: 'src/stores/redis/index.ts',
+    sql: 'src/stores/sql/index.ts',
+    cli: 'src/cli.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -6,20 +6,25 @@
  * @module
  */
 
-/** The stable codes of every {@link TokenAuthError} subclass. */
-export type TokenAuthErrorCode =
-  | 'validation_failed'
-  | 'email_taken'
-  | 'invalid_credentials'
-  | 'invalid_token'
-  | 'token_expired'
-  | 'invalid_refresh_token'
-  | 'refresh_token_reused'
-  | 'user_not_found'
-  | 'too_many_attempts'
-  | 'forbidden'
-  | 'invalid_config'
-  | 'store_failure';
+/** The stable codes of every {@link TokenAuthError} subclass, in one list. */
+export const TOKEN_AUTH_ERROR_CODES = [
+  'validation_failed',
+  'email_taken',
+  'invalid_credentials',
+  'invalid_token',
+  'token_expired',
+  'invalid_refresh_token',
+  'refresh_token_reused',
+  'user_not_found',
+  'session_not_found',
+  'too_many_attempts',
+  'forbidden',
+  'invalid_config',
+  'store_failure',
+] as const;
+
+/** The stable code of a {@link TokenAuthError}: one of {@link TOKEN_AUTH_ERROR_CODES}. */
+export type TokenAuthErrorCode = (typeof TOKEN_AUTH_ERROR_CODES)[number];
 
 /** One field-level problem of a {@link ValidationError}. */
 export interface FieldError {
@@ -169,6 +174,19 @@ export class UserNotFoundError extends TokenAuthError {
 }
 
 /**
+ * No session with the given id belongs to the user (it never existed, belongs to someone
+ * else, or has ended).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof SessionNotFoundError) reply(404);
+ * ```
+ */
+export class SessionNotFoundError extends TokenAuthError {
+  static override readonly code: TokenAuthErrorCode = 'session_not_found';
+}
+
+/**
  * Too many failed login attempts; retry after {@link TooManyAttemptsError.retryAfterSeconds}.
  *
  * @example
@@ -245,17 +263,4 @@ export function isTokenAuthError(value: unknown): value is TokenAuthError {
   );
 }
 
-const KNOWN_CODES: ReadonlySet<string> = new Set<TokenAuthErrorCode>([
-  'validation_failed',
-  'email_taken',
-  'invalid_credentials',
-  'invalid_token',
-  'token_expired',
-  'invalid_refresh_token',
-  'refresh_token_reused',
-  'user_not_found',
-  'too_many_attempts',
-  'forbidden',
-  'invalid_config',
-  'store_failure',
-]);
+const KNOWN_CODES: ReadonlySet<string> = new Set<string>(TOKEN_AUTH_ERROR_CODES);

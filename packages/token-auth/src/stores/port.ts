@@ -1,21 +1,21 @@
 /**
  * The store port: the small set of atomic operations the token-auth core needs.
  *
- * Every method is atomic on its own (no caller-side read-then-write); an adapter that
- * cannot make one atomic must say so in its documentation. Times are epoch
- * milliseconds and are always passed in by the core (its injected clock), so an adapter
- * never reads the wall clock to decide validity; it may use it only to garbage-collect
- * records (native TTLs) well after they stopped mattering.
+ * Four groups: users (a unique email key), sessions (one record per login, whose head is
+ * the hash of its current refresh token, moved by one atomic {@link TokenAuthStore.rotate}),
+ * settings (values and their history written together) and throttling counters.
  *
- * Errors: an adapter throws {@link EmailTakenError} for a uniqueness conflict and lets
- * every other failure surface (wrapping it in {@link StoreError} is welcome). It never
+ * Every method is atomic on its own (no caller-side read-then-write). Times are epoch
+ * milliseconds passed in by the core (its injected clock): an adapter never reads the wall
+ * clock to decide validity; it may use it only to garbage-collect records well after they
+ * stopped mattering (native TTLs, purges).
+ *
+ * Errors: an adapter throws `EmailTakenError` for a uniqueness conflict and lets every
+ * other failure surface as a rejection (the core wraps it in `StoreError` once). It never
  * turns a failure into "not found".
  *
  * @module
  */
-
-// biome-ignore lint/correctness/noUnusedImports: referenced by the TSDoc links below.
-import type { EmailTakenError, StoreError } from '../errors.js';
 
 /** A value or a promise of it, so synchronous and asynchronous adapters both fit. */
 export type Awaitable<T> = T | Promise<T>;
@@ -34,7 +34,7 @@ export interface UserRecord {
   passwordHash: string;
   /** Staff users may read and change the runtime settings. */
   isStaff: boolean;
-  /** Inactive users can neither log in nor refresh. */
+  /** Inactive users can neither log in, refresh, nor use their access tokens. */
   isActive: boolean;
   /** Epoch ms of creation. */
   createdAt: number;
@@ -46,53 +46,89 @@ export interface UserRecord {
 export type NewUserRecord = Omit<UserRecord, 'id'>;
 
 /** The fields of a user that can change. `emailKey` changes together with `email`. */
-export type UserPatch = Partial<
-  Pick<UserRecord, 'email' | 'emailKey' | 'username' | 'passwordHash' | 'isStaff' | 'isActive' | 'updatedAt'>
->;
+export type UserPatch = {
+  [K in 'email' | 'emailKey' | 'username' | 'passwordHash' | 'isStaff' | 'isActive' | 'updatedAt']?:
+    | UserRecord[K]
+    | undefined;
+};
 
-/** A refresh token as stored: only its hash, never the token itself. */
-export interface RefreshTokenRecord {
-  /** Lowercase hex SHA-256 of the token the client holds. The record's key. */
-  tokenHash: string;
+/**
+ * A session: the family of refresh tokens descending from one login. Its head is the hash of
+ * the one refresh token that is valid now; each refresh moves the head.
+ */
+export interface SessionRecord {
+  /** The session id (a UUID), the `sid` claim of its access tokens. Never changes. */
+  id: string;
   /** Owner. */
   userId: number;
-  /** Every token descending from one login shares a family id (a UUID). */
-  familyId: string;
-  /** Epoch ms of issue. */
-  createdAt: number;
-  /** Epoch ms after which the token is dead (exclusive: dead when `now >= expiresAt`). */
-  expiresAt: number;
+  /** Lowercase hex SHA-256 of the current refresh token. */
+  headHash: string;
   /**
-   * Epoch ms at which the token was rotated (consumed by a refresh), or `null` while it
-   * is current. A rotated token is kept until it expires, so that presenting it again is
-   * recognised as reuse.
+   * Hash of the head's immediate parent (the token the last rotation consumed), or `null`
+   * before the first rotation. A retry with it is a `parent` result, not reuse.
    */
+  previousHash: string | null;
+  /** Epoch ms of the last rotation (when `previousHash` was consumed), or `null`. */
   rotatedAt: number | null;
+  /** Epoch ms of the login. */
+  createdAt: number;
+  /** Epoch ms of the login or of the last rotation. */
+  lastUsedAt: number;
+  /** Epoch ms at which the head expires (exclusive: dead when `now >= expiresAt`). */
+  expiresAt: number;
+  /** The user agent given at login, truncated by the core; `""` when none was given. */
+  userAgent: string;
 }
 
-/** The outcome of {@link TokenAuthStore.consumeRefreshToken}. */
-export type ConsumeResult =
+/** What {@link TokenAuthStore.startSession} stores: a fresh session, never rotated. */
+export type NewSessionRecord = Omit<SessionRecord, 'previousHash' | 'rotatedAt' | 'lastUsedAt'>;
+
+/** The new head passed to {@link TokenAuthStore.rotate}. */
+export interface NextHead {
+  /** Lowercase hex SHA-256 of the successor refresh token. */
+  hash: string;
+  /** Epoch ms at which the successor expires. */
+  expiresAt: number;
+}
+
+/**
+ * The outcome of {@link TokenAuthStore.rotate}. Only `rotated` changed anything.
+ *
+ * - `rotated`: the presented hash was the head of a live session; the head moved.
+ * - `parent`: it was the head's immediate parent (`previousHash`) of a live session; nothing
+ *   changed. The core treats it as a retry within its grace window, or as reuse after it.
+ * - `reused`: it was an older rotated token of a live session; nothing changed (the core
+ *   ends the session).
+ * - `expired`: it belongs to a session that has expired (`now >= expiresAt`); nothing changed.
+ * - `unknown`: no live or expired session knows it (never issued, session ended, or
+ *   garbage-collected).
+ */
+export type RotateResult =
   | {
-      /** The token was current and unexpired; it is now marked rotated. */
-      status: 'consumed';
-      /** The token as stored now, `rotatedAt` set to the `now` passed in. */
-      record: RefreshTokenRecord;
+      /** The head moved. */
+      status: 'rotated';
+      /** The session after the rotation. */
+      session: SessionRecord;
     }
   | {
-      /** The token had already been rotated: reuse. Nothing was changed. */
+      /** The presented hash is the head's immediate parent. */
+      status: 'parent';
+      /** The session as stored (its `rotatedAt` anchors the grace window). */
+      session: SessionRecord;
+    }
+  | {
+      /** The presented hash is an older rotated token of the session. */
       status: 'reused';
-      /** The token as stored, with the `rotatedAt` of its first use. */
-      record: RefreshTokenRecord;
+      /** The session as stored. */
+      session: SessionRecord;
     }
   | {
-      /** The token had expired (it may be deleted). */
+      /** The session has expired. */
       status: 'expired';
-      /** The token as it was stored. */
-      record: RefreshTokenRecord;
     }
   | {
-      /** No such token (never issued, revoked, or garbage-collected). */
-      status: 'missing';
+      /** No session knows the presented hash. */
+      status: 'unknown';
     };
 
 /** The runtime settings, as stored: whole seconds. */
@@ -126,9 +162,9 @@ export interface HitResult {
 }
 
 /**
- * The storage port of token-auth. Implement it to keep users, refresh tokens, settings
- * and throttling counters anywhere; run `token-auth/testing`'s conformance suite to
- * prove the implementation.
+ * The storage port of token-auth. Implement it to keep users, sessions, settings and
+ * throttling counters anywhere; run `token-auth/testing`'s conformance suite to prove the
+ * implementation. The stores guide walks through each method.
  *
  * @example
  * ```ts
@@ -138,14 +174,13 @@ export interface HitResult {
  */
 export interface TokenAuthStore {
   /**
-   * Creates a user with a fresh id. Atomic: of concurrent creations with one
-   * `emailKey`, exactly one succeeds.
-   * @param user - Every field but `id`; `emailKey` is already canonical (the core lowercases
-   *   it), `passwordHash` already hashed. Store a copy: later changes to the object by the
-   *   caller must not reach the store.
+   * Creates a user with a fresh id. Atomic: of concurrent creations with one `emailKey`,
+   * exactly one succeeds.
+   * @param user - Every field but `id`; `emailKey` is already canonical, `passwordHash`
+   *   already hashed. Store a copy: later changes to the object must not reach the store.
    * @returns The stored user with its new id: positive, greater than every id assigned
    *   before, never reused (not even after a restart).
-   * @throws {@link EmailTakenError} when `emailKey` is already used.
+   * @throws `EmailTakenError` when `emailKey` is already used.
    */
   createUser(user: NewUserRecord): Awaitable<UserRecord>;
   /**
@@ -155,72 +190,65 @@ export interface TokenAuthStore {
   getUserById(id: number): Awaitable<UserRecord | undefined>;
   /**
    * The user with this canonical email, or `undefined`.
-   * @param emailKey - The canonical email (`email.toLowerCase()`), matched exactly: the
-   *   store does no case folding of its own.
+   * @param emailKey - The canonical email, matched exactly (the store does no case folding).
    */
   getUserByEmailKey(emailKey: string): Awaitable<UserRecord | undefined>;
   /**
-   * Applies `patch` and returns the updated user, or `undefined` when there is no such
-   * user. When `patch.emailKey` changes, the new key is claimed atomically and the old
-   * one released.
+   * Applies `patch` and returns the updated user, or `undefined` when there is no such user.
+   * A new `emailKey` is claimed atomically and the old one released.
    * @param id - The user to change.
    * @param patch - The fields to set; absent and `undefined` fields keep their stored value.
    *   A patch repeating the user's own `emailKey` is not a conflict.
-   * @returns The user as stored after the change, or `undefined` for an unknown `id` (no
-   *   user is created).
-   * @throws {@link EmailTakenError} when the new `emailKey` belongs to another user; nothing
-   *   is changed then.
+   * @returns The user as stored after the change, or `undefined` for an unknown `id`.
+   * @throws `EmailTakenError` when the new `emailKey` belongs to another user; nothing is
+   *   changed then.
    */
   updateUser(id: number, patch: UserPatch): Awaitable<UserRecord | undefined>;
 
   /**
-   * Stores a new refresh token record (its `tokenHash` is fresh and unique).
-   * @param record - The record to store, `rotatedAt: null`; times in epoch ms. An adapter
-   *   with native TTLs may expire it some time after `expiresAt`, never before.
+   * Stores a new session (a login). `lastUsedAt` starts at `createdAt`; `previousHash` and
+   * `rotatedAt` start at `null`.
+   * @param session - The session; its `id` and `headHash` are fresh and unique.
    */
-  createRefreshToken(record: RefreshTokenRecord): Awaitable<void>;
+  startSession(session: NewSessionRecord): Awaitable<void>;
   /**
-   * Atomically consumes a refresh token: if it is current and `now < expiresAt`, marks it
-   * rotated at `now` and returns `consumed`. Of concurrent calls with one hash, at most
-   * one returns `consumed`. A token with `now >= expiresAt` answers `expired` (or
-   * `missing` once garbage-collected) whether or not it was rotated.
-   * @param tokenHash - Lowercase hex SHA-256 of the presented token.
-   * @param now - The core's clock, epoch ms: decides expiry (`now >= expiresAt` is expired)
-   *   and becomes `rotatedAt`. The wall clock is never used instead.
-   * @returns What the token was: `consumed`, `reused`, `expired` or `missing`; only
-   *   `consumed` changes anything.
+   * Atomically moves a session's head. When `presentedHash` is the head of a session with
+   * `now < expiresAt`, sets `previousHash` to it, `headHash` to `next.hash`, `expiresAt` to
+   * `next.expiresAt`, and `rotatedAt` and `lastUsedAt` to `now`, and answers `rotated`. Of
+   * concurrent calls with one hash, exactly one answers `rotated`; the others see what the
+   * winner left (`parent`). Every other answer changes nothing; see {@link RotateResult}.
+   * The presented token must stay recognisable (`parent`, `reused`) for as long as its
+   * session lives and the token itself would have lived.
+   * @param presentedHash - Lowercase hex SHA-256 of the presented refresh token.
+   * @param next - The successor's hash (fresh and unique) and expiry.
+   * @param now - The core's clock, epoch ms: decides expiry and becomes `rotatedAt`.
+   * @returns What the presented token was.
    */
-  consumeRefreshToken(tokenHash: string, now: number): Awaitable<ConsumeResult>;
+  rotate(presentedHash: string, next: NextHead, now: number): Awaitable<RotateResult>;
   /**
-   * Atomically deletes one refresh token and returns what it was, or `undefined` when it
-   * did not exist. Of concurrent calls with one hash, at most one returns a record.
-   * @param tokenHash - Lowercase hex SHA-256 of the token. Current, rotated and expired
-   *   tokens alike are deleted.
-   * @returns The record as it was stored (`rotatedAt` included), or `undefined`.
+   * Ends one session of one user: afterwards none of its tokens rotates (`unknown`). Of
+   * concurrent calls for one session, exactly one answers `true`.
+   * @param userId - The owner; a session of another user is left alone and answers `false`.
+   * @param sessionId - The session.
+   * @returns `true` when this call ended the session, `false` when there was no such
+   *   session of this user (never existed, another owner, already ended).
    */
-  deleteRefreshToken(tokenHash: string): Awaitable<RefreshTokenRecord | undefined>;
+  endSession(userId: number, sessionId: string): Awaitable<boolean>;
   /**
-   * Deletes every token of a family, rotated ones included.
-   * @param familyId - The family (session) id shared by the tokens of one login.
-   * @returns How many tokens this call deleted: `0` for an unknown or already deleted
-   *   family; a token deleted concurrently by another call is counted by one of them only.
-   */
-  deleteRefreshTokenFamily(familyId: string): Awaitable<number>;
-  /**
-   * Deletes every token of a user, across all of its families, rotated ones included.
+   * Ends every session of a user, optionally but one.
    * @param userId - The owner.
-   * @returns How many tokens this call deleted (`0` when the user has none); a token
-   *   deleted concurrently by another call is counted by one of them only.
+   * @param options - `except`: a session id to keep.
+   * @returns How many sessions this call ended; a session ended concurrently by another
+   *   call is counted by one of them only.
    */
-  deleteUserRefreshTokens(userId: number): Awaitable<number>;
+  endUserSessions(userId: number, options?: { except?: string | undefined }): Awaitable<number>;
   /**
-   * The user's refresh tokens that are current (`rotatedAt === null`) and unexpired at
-   * `now`, oldest first.
+   * The user's live sessions (`now < expiresAt`), oldest first.
    * @param userId - The owner.
-   * @param now - The core's clock, epoch ms: tokens with `now >= expiresAt` are left out.
-   * @returns One record per live session, by `createdAt` ascending; `[]` when there is none.
+   * @param now - The core's clock, epoch ms.
+   * @returns The sessions by `createdAt` ascending; `[]` when there is none.
    */
-  listUserRefreshTokens(userId: number, now: number): Awaitable<RefreshTokenRecord[]>;
+  listSessions(userId: number, now: number): Awaitable<SessionRecord[]>;
 
   /**
    * The stored settings, or `undefined` when none were ever saved. Keys never saved are
@@ -230,27 +258,23 @@ export interface TokenAuthStore {
   /**
    * Atomically saves `values` (merged over what is stored) and appends `changes` to the
    * history: a reader sees both or neither.
-   * @param values - The settings to save, in whole seconds; keys absent or `undefined`
-   *   keep their stored value.
-   * @param changes - History entries to append, in order (the last is the newest); may
-   *   be empty.
+   * @param values - The settings to save; keys absent or `undefined` keep their value.
+   * @param changes - History entries to append, in order (the last is the newest).
    */
   updateSettings(values: Partial<StoredSettings>, changes: readonly SettingsChange[]): Awaitable<void>;
   /**
    * The settings history, newest first, at most `limit` entries.
-   * @param limit - The most entries to return, a positive integer (the core passes 1 to
-   *   1000); the newest are kept.
+   * @param limit - The most entries to return, a positive integer (the core passes 1 to 1000).
    * @returns The entries, newest first; `[]` before any change.
    */
   listSettingsHistory(limit: number): Awaitable<SettingsChange[]>;
 
   /**
    * Atomically counts one hit on `key` in a fixed window of `windowMs` starting at the
-   * first hit; a window that ended before `now` restarts at 1.
-   * @param key - The counter, for example `login:account:<emailKey>`; keys are independent.
-   * @param windowMs - Length of a new window in milliseconds; used only when this hit
-   *   starts one (a running window keeps its end).
-   * @param now - The core's clock, epoch ms: a window has ended when `now >= resetAt`.
+   * first hit; a window that ended (`now >= resetAt`) restarts at 1.
+   * @param key - The counter, for example `login:account:<emailKey>`.
+   * @param windowMs - Length of a new window in milliseconds (a running window keeps its end).
+   * @param now - The core's clock, epoch ms.
    * @returns The count including this hit and the end of its window, epoch ms.
    */
   hit(key: string, windowMs: number, now: number): Awaitable<HitResult>;
@@ -258,13 +282,12 @@ export interface TokenAuthStore {
    * The current count of `key` at `now` without adding a hit; `{ count: 0, resetAt: now }`
    * when there is no counter or its window has ended.
    * @param key - The counter, as passed to {@link TokenAuthStore.hit}.
-   * @param now - The core's clock, epoch ms: a window has ended when `now >= resetAt`.
+   * @param now - The core's clock, epoch ms.
    * @returns The hits of the live window and when it ends.
    */
   peekHits(key: string, now: number): Awaitable<HitResult>;
   /**
-   * Forgets the counter of `key`: the next {@link TokenAuthStore.hit} starts a new window
-   * at 1.
+   * Forgets the counter of `key`: the next {@link TokenAuthStore.hit} starts a new window at 1.
    * @param key - The counter; an unknown key is not an error.
    */
   resetHits(key: string): Awaitable<void>;
