@@ -14,7 +14,9 @@ import {
   ForbiddenError,
   InvalidCredentialsError,
   InvalidRefreshTokenError,
+  InvalidTokenError,
   RefreshTokenReusedError,
+  SessionNotFoundError,
   UserNotFoundError,
   ValidationError,
 } from './errors.js';
@@ -30,13 +32,19 @@ import {
   checkUsername,
   collect,
   toEmailKey,
+  USER_AGENT_MAX_LENGTH,
 } from './lib/validate.js';
 import { argon2idHasher } from './passwords/argon2id-hasher.js';
 import { RuntimeSettings } from './settings.js';
-import type { RefreshTokenRecord, UserPatch, UserRecord } from './stores/port.js';
+import type { SessionRecord, UserPatch, UserRecord } from './stores/port.js';
 import { LoginThrottle } from './throttle.js';
 import { AccessTokens } from './tokens/access-token.js';
-import { generateRefreshToken, hashRefreshToken, parseRefreshToken } from './tokens/refresh-token.js';
+import {
+  deriveSuccessor,
+  generateRefreshToken,
+  hashRefreshToken,
+  parseRefreshToken,
+} from './tokens/refresh-token.js';
 import type {
   LoginContext,
   PasswordHasher,
@@ -120,38 +128,61 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
     return dummyHash;
   };
 
-  /** Issues an access token and a stored refresh token of `familyId` with the lifetimes in force now. */
-  async function issuePair(
-    userId: number,
-    familyId: string,
-  ): Promise<{ pair: TokenPair; record: RefreshTokenRecord }> {
-    const lifetimes = await settings.get();
-    const nowMs = now();
-    const refreshToken = generateRefreshToken();
-    const record: RefreshTokenRecord = {
-      tokenHash: hashRefreshToken(refreshToken),
-      userId,
-      familyId,
-      createdAt: nowMs,
-      expiresAt: nowMs + lifetimes.refreshTokenTtlSeconds * 1000,
-      rotatedAt: null,
-    };
-    await store.createRefreshToken(record);
+  /** Signs an access token of `session` and pairs it with `refreshToken`. */
+  async function pairFor(
+    session: { id: string; userId: number; expiresAt: number },
+    refreshToken: string,
+    accessTokenTtlSeconds: number,
+    nowMs: number,
+  ): Promise<TokenPair> {
     const access = await accessTokens.sign({
-      userId,
-      sessionId: familyId,
-      ttlSeconds: lifetimes.accessTokenTtlSeconds,
+      userId: session.userId,
+      sessionId: session.id,
+      ttlSeconds: accessTokenTtlSeconds,
       nowMs,
     });
     return {
-      pair: {
-        accessToken: access.token,
-        refreshToken,
-        accessTokenExpiresAt: access.expiresAt,
-        refreshTokenExpiresAt: Math.floor(record.expiresAt / 1000),
-      },
-      record,
+      accessToken: access.token,
+      refreshToken,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshTokenExpiresAt: Math.floor(session.expiresAt / 1000),
     };
+  }
+
+  /** Opens a new session (a login) with the lifetimes in force now. */
+  async function startSession(userId: number, userAgent: string): Promise<TokenPair> {
+    const lifetimes = await settings.get();
+    const nowMs = now();
+    const refreshToken = generateRefreshToken();
+    const session = {
+      id: randomUUID(),
+      userId,
+      headHash: hashRefreshToken(refreshToken),
+      createdAt: nowMs,
+      expiresAt: nowMs + lifetimes.refreshTokenTtlSeconds * 1000,
+      userAgent,
+    };
+    await store.startSession(session);
+    return pairFor(session, refreshToken, lifetimes.accessTokenTtlSeconds, nowMs);
+  }
+
+  /** Ends a session in which reuse was seen, then says so (RFC 9700 section 4.14.2). */
+  async function endReusedSession(session: SessionRecord): Promise<never> {
+    await store.endSession(session.userId, session.id);
+    throw new RefreshTokenReusedError('The refresh token was already used; its session has ended');
+  }
+
+  /** Whether a `parent` answer is a retry inside the grace window (anchored at the rotation). */
+  function withinGrace(session: SessionRecord, nowMs: number): boolean {
+    return reuseGraceMs > 0 && session.rotatedAt !== null && nowMs - session.rotatedAt < reuseGraceMs;
+  }
+
+  /** The user behind an authenticated call: it must exist and be active. */
+  async function activeUser(userId: number): Promise<UserRecord> {
+    assertUserId(userId);
+    const user = await requireUser(userId);
+    if (!user.isActive) throw new InvalidTokenError('The user of this token is inactive');
+    return user;
   }
 
   async function requireUser(userId: number): Promise<UserRecord> {
@@ -193,10 +224,10 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
       return toPublicUser(user);
     },
 
-    async login(input, context?: LoginContext) {
+    async login(input, context) {
       assertObject(input);
       const [email, password] = collect(checkLoginEmail(input.email), checkPresentedPassword(input.password));
-      const clientKey = checkClientKey(context);
+      const { clientKey, userAgent } = checkContext(context);
       const emailKey = toEmailKey(email);
       await throttle?.begin(emailKey, clientKey);
 
@@ -209,41 +240,72 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
       if (hasher.needsRehash(user.passwordHash)) {
         await updateExisting(user.id, { passwordHash: await hasher.hash(password) });
       }
-      return (await issuePair(user.id, randomUUID())).pair;
+      return startSession(user.id, userAgent);
     },
 
     async refresh(refreshToken) {
-      const tokenHash = hashRefreshToken(parseRefreshToken(refreshToken));
-      const result = await store.consumeRefreshToken(tokenHash, now());
+      const presented = parseRefreshToken(refreshToken);
+      const successor = deriveSuccessor(accessTokens.successorKey, presented);
+      const successorHash = hashRefreshToken(successor);
+      const lifetimes = await settings.get();
+      const nowMs = now();
+      const result = await store.rotate(
+        hashRefreshToken(presented),
+        { hash: successorHash, expiresAt: nowMs + lifetimes.refreshTokenTtlSeconds * 1000 },
+        nowMs,
+      );
       switch (result.status) {
-        case 'consumed': {
-          const { familyId, userId } = result.record;
-          const user = await store.getUserById(userId);
-          if (user === undefined || !user.isActive) {
-            await store.deleteRefreshTokenFamily(familyId);
-            throw new InvalidRefreshTokenError('The refresh token is not valid');
-          }
-          const issued = await issuePair(userId, familyId);
-          // The family may have been revoked (reuse detected, logout everywhere, user
-          // deactivated) between our consume and our create, in which case the revocation
-          // missed the new token. The rotated parent is deleted by every such revocation, so
-          // its absence tells; the new token is then revoked too. The caller still gets the
-          // pair: its refresh happened first, the revocation after (as for any revocation,
-          // the access token lives until it expires).
-          const parent = await store.consumeRefreshToken(tokenHash, now());
-          if (parent.status === 'missing') await store.deleteRefreshToken(issued.record.tokenHash);
-          return issued.pair;
-        }
-        case 'reused':
-          if (reuseGraceMs > 0 && now() - (result.record.rotatedAt ?? 0) < reuseGraceMs) {
+        case 'rotated':
+          break;
+        case 'parent':
+          if (!withinGrace(result.session, nowMs)) return endReusedSession(result.session);
+          // A retry: the same successor again. It is the head unless the signing key changed
+          // since the rotation; then the retry cannot be served, but it is no attack either.
+          if (result.session.headHash !== successorHash) {
             throw new InvalidRefreshTokenError('The refresh token was already rotated');
           }
-          // RFC 9700 section 4.14.2: a rotated token presented again means it leaked; revoke
-          // the whole family, the legitimate client's current token included.
-          await store.deleteRefreshTokenFamily(result.record.familyId);
-          throw new RefreshTokenReusedError(
-            'The refresh token was already used; its session has been revoked',
-          );
+          break;
+        case 'reused':
+          return endReusedSession(result.session);
+        case 'expired':
+          throw new InvalidRefreshTokenError('The refresh token has expired');
+        default:
+          throw new InvalidRefreshTokenError('The refresh token is not valid');
+      }
+      const { session } = result;
+      const user = await store.getUserById(session.userId);
+      if (user === undefined || !user.isActive) {
+        // Deactivation ends sessions; this closes the race with a rotation already under way.
+        await store.endSession(session.userId, session.id);
+        throw new InvalidRefreshTokenError('The refresh token is not valid');
+      }
+      return pairFor(session, successor, lifetimes.accessTokenTtlSeconds, nowMs);
+    },
+
+    async logout(refreshToken) {
+      const presented = parseRefreshToken(refreshToken);
+      const nowMs = now();
+      // The port's one session primitive finds the session by its head: moving the head to a
+      // hash nobody holds is atomic, so a concurrent refresh with the same token cannot slip
+      // between the check and the end.
+      const result = await store.rotate(
+        hashRefreshToken(presented),
+        { hash: hashRefreshToken(generateRefreshToken()), expiresAt: nowMs + 1 },
+        nowMs,
+      );
+      switch (result.status) {
+        case 'rotated':
+          await store.endSession(result.session.userId, result.session.id);
+          return;
+        case 'parent':
+          // A logout retried with the token a refresh just replaced still ends the session.
+          if (withinGrace(result.session, nowMs)) {
+            await store.endSession(result.session.userId, result.session.id);
+            return;
+          }
+          return endReusedSession(result.session);
+        case 'reused':
+          return endReusedSession(result.session);
         case 'expired':
           throw new InvalidRefreshTokenError('The refresh token has expired');
         default:
@@ -251,40 +313,52 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
       }
     },
 
-    async logout(refreshToken) {
-      const tokenHash = hashRefreshToken(parseRefreshToken(refreshToken));
-      const record = await store.deleteRefreshToken(tokenHash);
-      if (record === undefined) throw new InvalidRefreshTokenError('The refresh token is not valid');
-      if (record.rotatedAt !== null) {
-        await store.deleteRefreshTokenFamily(record.familyId);
-        throw new RefreshTokenReusedError('The refresh token was already used; its session has been revoked');
-      }
-      if (now() >= record.expiresAt) throw new InvalidRefreshTokenError('The refresh token has expired');
-      // Logout ends the session: its rotated ancestors, kept only to detect reuse, go too,
-      // so a logged-out session leaves nothing behind in the store.
-      await store.deleteRefreshTokenFamily(record.familyId);
-    },
-
     async logoutEverywhere(userId) {
-      assertUserId(userId);
-      return store.deleteUserRefreshTokens(userId);
+      await activeUser(userId);
+      return store.endUserSessions(userId);
     },
 
     async listSessions(userId) {
-      assertUserId(userId);
-      const records = await store.listUserRefreshTokens(userId, now());
-      return records.map((record) => ({
-        sessionId: record.familyId,
-        issuedAt: record.createdAt,
-        expiresAt: record.expiresAt,
+      await activeUser(userId);
+      const sessions = await store.listSessions(userId, now());
+      return sessions.map((session) => ({
+        id: session.id,
+        createdAt: session.createdAt,
+        lastUsedAt: session.lastUsedAt,
+        expiresAt: session.expiresAt,
+        userAgent: session.userAgent,
       }));
+    },
+
+    async endSession(userId, sessionId) {
+      await activeUser(userId);
+      const ended =
+        typeof sessionId === 'string' && sessionId.length <= 64 && (await store.endSession(userId, sessionId));
+      if (!ended) throw new SessionNotFoundError('The user has no such session');
+    },
+
+    async changePassword(userId, currentPassword, newPassword, context) {
+      const user = await activeUser(userId);
+      const [current, next] = collect(
+        checkPresentedPassword(currentPassword, CURRENT_PASSWORD_FIELD),
+        checkNewPassword(newPassword, NEW_PASSWORD_FIELD),
+      );
+      const { clientKey, userAgent } = checkContext(context);
+      await throttle?.begin(user.emailKey, clientKey);
+      if (!(await hasher.verify(user.passwordHash, current))) {
+        throw new ValidationError([{ field: CURRENT_PASSWORD_FIELD, message: 'current_password is incorrect' }]);
+      }
+      await throttle?.recordSuccess(user.emailKey, clientKey);
+      await updateExisting(userId, { passwordHash: await hasher.hash(next) });
+      // Every session ends, the caller's too: whoever knew the old password may hold one.
+      await store.endUserSessions(userId);
+      return startSession(userId, userAgent);
     },
 
     verifyAccessToken: (token) => accessTokens.verify(token),
 
     async getProfile(userId) {
-      assertUserId(userId);
-      return toPublicUser(await requireUser(userId));
+      return toPublicUser(await activeUser(userId));
     },
 
     async updateProfile(userId, patch) {
@@ -301,7 +375,8 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
         ...(email?.ok ? email.value : {}),
         ...(username?.ok ? { username: username.value } : {}),
       };
-      if (Object.keys(change).length === 0) return toPublicUser(await requireUser(userId));
+      const user = await activeUser(userId);
+      if (Object.keys(change).length === 0) return toPublicUser(user);
       return toPublicUser(await updateExisting(userId, change));
     },
 
@@ -323,7 +398,7 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
           const same = await hasher.verify(existing.passwordHash, password);
           const keepHash = same && !hasher.needsRehash(existing.passwordHash);
           const user = await updateExisting(existing.id, keepHash ? flags : { passwordHash, ...flags });
-          if (!same) await store.deleteUserRefreshTokens(existing.id);
+          if (!same) await store.endUserSessions(existing.id);
           return toPublicUser(user);
         }
         try {
@@ -360,7 +435,7 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
       if (Object.keys(change).length === 0) return toPublicUser(await requireUser(userId));
       const user = await updateExisting(userId, change);
       // A deactivated user's sessions end now, so that reactivation does not revive them.
-      if (isActive === false) await store.deleteUserRefreshTokens(userId);
+      if (isActive === false) await store.endUserSessions(userId);
       return toPublicUser(user);
     },
 
@@ -377,6 +452,10 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
   };
   return Object.freeze(auth);
 }
+
+/** The input field names of {@link TokenAuth.changePassword}, as the HTTP API spells them. */
+const CURRENT_PASSWORD_FIELD = 'current_password';
+const NEW_PASSWORD_FIELD = 'new_password';
 
 function toPublicUser(user: UserRecord): PublicUser {
   return {
@@ -415,15 +494,22 @@ function checkLoginEmail(value: unknown): ReturnType<typeof checkPresentedPasswo
   return { ok: true, value };
 }
 
-function checkClientKey(context: LoginContext | undefined): string | undefined {
+/** The per-call context: a client key for throttling, a user agent kept (truncated) with the session. */
+function checkContext(context: LoginContext | undefined): { clientKey: string | undefined; userAgent: string } {
   const clientKey = context?.clientKey;
-  if (clientKey === undefined || clientKey === '') return undefined;
-  if (typeof clientKey !== 'string' || clientKey.length > 512) {
-    throw new ValidationError([
-      { field: 'clientKey', message: 'clientKey must be a string of at most 512 characters' },
-    ]);
+  const userAgent = context?.userAgent;
+  const errors: FieldError[] = [];
+  if (clientKey !== undefined && (typeof clientKey !== 'string' || clientKey.length > 512)) {
+    errors.push({ field: 'clientKey', message: 'clientKey must be a string of at most 512 characters' });
   }
-  return clientKey;
+  if (userAgent !== undefined && typeof userAgent !== 'string') {
+    errors.push({ field: 'userAgent', message: 'userAgent must be a string' });
+  }
+  if (errors.length > 0) throw new ValidationError(errors);
+  return {
+    clientKey: clientKey === '' ? undefined : clientKey,
+    userAgent: userAgent === undefined ? '' : userAgent.slice(0, USER_AGENT_MAX_LENGTH),
+  };
 }
 
 function checkOptionalBoolean(

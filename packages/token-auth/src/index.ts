@@ -19,6 +19,7 @@ export {
   EMAIL_MAX_LENGTH,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
+  USER_AGENT_MAX_LENGTH,
   USERNAME_MAX_LENGTH,
 } from './lib/validate.js';
 export { type Argon2idHasherOptions, argon2idHasher } from './passwords/argon2id-hasher.js';

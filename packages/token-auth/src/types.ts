@@ -17,6 +17,7 @@ import type {
   TokenAuthError,
   TokenExpiredError,
   TooManyAttemptsError,
+  SessionNotFoundError,
   UserNotFoundError,
   ValidationError,
 } from './errors.js';
@@ -54,7 +55,7 @@ export interface JwtKey {
    * Signing algorithm of this key.
    * @defaultValue `'HS256'`
    */
-  algorithm?: JwtAlgorithm;
+  algorithm?: JwtAlgorithm | undefined;
 }
 
 /**
@@ -120,17 +121,17 @@ export interface ThrottleOptions {
    * Failed logins allowed per account (email) in one window before 429s.
    * @defaultValue `10`
    */
-  maxFailuresPerAccount?: number;
+  maxFailuresPerAccount?: number | undefined;
   /**
    * Failed logins allowed per client key (for example the client IP) in one window.
    * @defaultValue `100`
    */
-  maxFailuresPerClient?: number;
+  maxFailuresPerClient?: number | undefined;
   /**
    * Window length in whole seconds.
    * @defaultValue `900` (15 minutes)
    */
-  windowSeconds?: number;
+  windowSeconds?: number | undefined;
 }
 
 /**
@@ -191,46 +192,46 @@ export interface TokenAuthOptions {
   /** Where users, refresh tokens, settings and counters live. */
   store: TokenAuthStore;
   /** Shorthand for `keys: [{ kid: 'default', secret }]`. */
-  secret?: string | Uint8Array;
+  secret?: string | Uint8Array | undefined;
   /** Access-token keys: the first signs; every one verifies (rotation without logouts). */
-  keys?: readonly JwtKey[];
+  keys?: readonly JwtKey[] | undefined;
   /** Expected and issued `iss` claim; unchecked when unset. */
-  issuer?: string;
+  issuer?: string | undefined;
   /** Expected and issued `aud` claim; unchecked when unset. */
-  audience?: string;
+  audience?: string | undefined;
   /**
    * The clock, in epoch milliseconds. Inject one in tests instead of sleeping.
    * @defaultValue `Date.now`
    */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /**
    * Password hasher.
    * @defaultValue argon2id with OWASP parameters (m = 19 MiB, t = 2, p = 1)
    */
-  passwordHasher?: PasswordHasher;
+  passwordHasher?: PasswordHasher | undefined;
   /**
    * Defaults of the runtime settings (used until an administrator changes them).
    * @defaultValue `{ accessTokenTtlSeconds: 30, refreshTokenTtlSeconds: 2_592_000 }`
    */
-  defaults?: Partial<Settings>;
+  defaults?: { [K in keyof Settings]?: Settings[K] | undefined } | undefined;
   /**
    * How long, in milliseconds, a process may serve settings from its cache before
    * reading the store again: the bound within which a change made by another process
    * becomes visible. A change made through this instance is visible at once.
    * @defaultValue `1000`
    */
-  settingsCacheTtlMs?: number;
+  settingsCacheTtlMs?: number | undefined;
   /**
    * Login throttling; `false` turns it off.
    * @defaultValue `{ maxFailuresPerAccount: 10, maxFailuresPerClient: 100, windowSeconds: 900 }`
    */
-  throttle?: ThrottleOptions | false;
+  throttle?: ThrottleOptions | false | undefined;
   /**
    * Size of the cache of already-verified access tokens (keyed by the whole token,
    * expiry re-checked on every hit); `0` turns it off.
    * @defaultValue `1000`
    */
-  verifiedTokenCacheSize?: number;
+  verifiedTokenCacheSize?: number | undefined;
   /**
    * How many password hashes (register, login, password upgrades) may run at once; further
    * ones wait their turn. Hashing is CPU- and memory-heavy and runs on libuv's thread pool,
@@ -238,18 +239,17 @@ export interface TokenAuthOptions {
    * that need no hashing stay fast during a burst of logins.
    * @defaultValue `Math.max(1, os.availableParallelism() - 1)`
    */
-  maxConcurrentHashes?: number;
+  maxConcurrentHashes?: number | undefined;
   /**
-   * Milliseconds after a rotation during which presenting the rotated refresh token again is
-   * answered as merely invalid ({@link InvalidRefreshTokenError}) instead of as reuse. `0`, the
-   * default, is strict RFC 9700 reuse detection: any second presentation revokes the session,
-   * including the losers of concurrent refreshes with one token (exactly one of them wins, and
-   * then the whole session ends). A grace of a few seconds lets clients that fire parallel
-   * refreshes (several browser tabs) keep the winner's session, at the price of not detecting a
-   * replay made within that window.
+   * Milliseconds after a session's rotation during which its immediate parent token, presented
+   * again, is a retry: it gets the same successor refresh token (derived, never stored) and a
+   * new access token, so parallel refreshes from several tabs all end with one working token.
+   * The window is anchored at the rotation and never slides. The grandparent, or the parent
+   * after the window, is reuse and ends the session. `0`, the default, is strict RFC 9700:
+   * any second presentation ends the session, including the losers of concurrent refreshes.
    * @defaultValue `0`
    */
-  reuseGraceMs?: number;
+  reuseGraceMs?: number | undefined;
 }
 
 /**
@@ -310,29 +310,34 @@ export interface AccessTokenClaims {
   exp: number;
   /** Unique token id. */
   jti: string;
-  /** Refresh-token family the token was issued with (one per login). */
+  /** The session the token was issued in (one per login; see {@link SessionInfo}). */
   sid: string;
 }
 
 /**
- * One active session (a login's refresh-token family) of a user.
+ * One live session of a user: the refresh tokens of one login. Its id stays the same across
+ * refreshes; it is the `sid` claim of the session's access tokens.
  *
  * @example
  * ```ts
- * for (const session of await auth.listSessions(userId)) console.log(session.sessionId, new Date(session.expiresAt));
+ * for (const session of await auth.listSessions(userId)) console.log(session.id, session.userAgent);
  * ```
  */
 export interface SessionInfo {
-  /** Family id, stable across rotations. */
-  sessionId: string;
-  /** Epoch ms at which the current refresh token was issued. */
-  issuedAt: number;
-  /** Epoch ms at which the current refresh token expires. */
+  /** The session id (a UUID), stable across refreshes. */
+  id: string;
+  /** Epoch ms of the login. */
+  createdAt: number;
+  /** Epoch ms of the login or of the last refresh. */
+  lastUsedAt: number;
+  /** Epoch ms at which the session's current refresh token expires. */
   expiresAt: number;
+  /** The user agent given at login (at most 256 characters), or `""`. */
+  userAgent: string;
 }
 
 /**
- * Per-call context of {@link TokenAuth.login}.
+ * Per-call context of {@link TokenAuth.login} and {@link TokenAuth.changePassword}.
  *
  * @example
  * ```ts
@@ -341,7 +346,13 @@ export interface SessionInfo {
  */
 export interface LoginContext {
   /** Identifies the client for throttling (for example its IP address). */
-  clientKey?: string;
+  clientKey?: string | undefined;
+  /**
+   * The client's user agent, kept with the session so that a user can tell their sessions
+   * apart; truncated to 256 characters. Not used by
+   * {@link TokenAuth.changePassword} for throttling.
+   */
+  userAgent?: string | undefined;
 }
 
 /**
@@ -394,17 +405,18 @@ export interface TokenAuth {
    * const pair = await auth.login({ email, password }, { clientKey: request.ip });
    * ```
    */
-  login(input: { email: unknown; password: unknown }, context?: LoginContext): Promise<TokenPair>;
+  login(input: { email: unknown; password: unknown }, context?: LoginContext | undefined): Promise<TokenPair>;
   /**
    * Rotates a refresh token: it stops working and a new pair is issued in the same session,
-   * with the lifetimes in force now. Presenting an already-rotated token revokes the
-   * whole session (RFC 9700 reuse detection).
+   * with the lifetimes in force now. Presenting an already-rotated token ends the session
+   * (RFC 9700 reuse detection), except for a retry of the immediate parent within
+   * `reuseGraceMs`, which gets the same successor again.
    *
    * @param refreshToken - The refresh token (a UUID string).
    * @returns The new pair.
-   * @throws {@link RefreshTokenReusedError} when the token was already rotated.
-   * @throws {@link InvalidRefreshTokenError} when it is unknown, revoked, expired, or its
-   *   user is gone or inactive.
+   * @throws {@link RefreshTokenReusedError} when the token was already rotated (the session ends).
+   * @throws {@link InvalidRefreshTokenError} when it is unknown, its session ended, it expired,
+   *   or its user is gone or inactive.
    * @throws {@link ValidationError} on field `refresh_token` when it is not a UUID string.
    * @example
    * ```ts
@@ -413,14 +425,13 @@ export interface TokenAuth {
    */
   refresh(refreshToken: unknown): Promise<TokenPair>;
   /**
-   * Ends the session of a refresh token: deletes the token and its family's rotated
-   * ancestors (kept until then only to detect reuse), so nothing of the session is left in
-   * the store. Other sessions of the user stay. Access tokens already issued stay valid
-   * until their `exp` (30 seconds by default): they are checked without any store call.
+   * Ends the session of a refresh token. Other sessions of the user stay. Access tokens
+   * already issued stay valid until their `exp` (30 seconds by default): they are checked
+   * without any store call.
    *
    * @param refreshToken - The session's current refresh token.
-   * @throws {@link InvalidRefreshTokenError} when it is unknown, already revoked or expired.
-   * @throws {@link RefreshTokenReusedError} when it was already rotated (its session is revoked).
+   * @throws {@link InvalidRefreshTokenError} when it is unknown, its session ended, or it expired.
+   * @throws {@link RefreshTokenReusedError} when it was already rotated (the session ends too).
    * @throws {@link ValidationError} on field `refresh_token` when it is not a UUID string.
    * @example
    * ```ts
@@ -429,10 +440,11 @@ export interface TokenAuth {
    */
   logout(refreshToken: unknown): Promise<void>;
   /**
-   * Revokes every refresh token of a user (every session).
+   * Ends every session of a user ("log out everywhere").
    *
-   * @param userId - The user.
-   * @returns How many refresh tokens were deleted.
+   * @param userId - The user, typically from verified access-token claims.
+   * @returns How many sessions ended.
+   * @throws {@link InvalidTokenError} when the user is inactive or gone.
    * @throws {@link ValidationError} on field `userId` when it is not a positive integer.
    * @example
    * ```ts
@@ -441,17 +453,58 @@ export interface TokenAuth {
    */
   logoutEverywhere(userId: number): Promise<number>;
   /**
-   * The user's active sessions, oldest first.
+   * The user's live sessions, oldest first. No refresh token or hash of one is ever included.
    *
-   * @param userId - The user.
-   * @returns One entry per live refresh-token family.
+   * @param userId - The user, typically from verified access-token claims.
+   * @returns One entry per live session; compare `id` with the `sid` claim to find the caller's.
+   * @throws {@link InvalidTokenError} when the user is inactive or gone.
    * @throws {@link ValidationError} on field `userId` when it is not a positive integer.
    * @example
    * ```ts
    * const sessions = await auth.listSessions(claims.userId);
+   * const current = sessions.find((session) => session.id === claims.sid);
    * ```
    */
   listSessions(userId: number): Promise<SessionInfo[]>;
+  /**
+   * Ends one session of a user: its refresh token stops working at once.
+   *
+   * @param userId - The user, typically from verified access-token claims.
+   * @param sessionId - The session, as listed by {@link TokenAuth.listSessions}.
+   * @throws {@link SessionNotFoundError} when the user has no such session (unknown id, another
+   *   user's session, or one already ended). Of parallel calls for one session, one succeeds.
+   * @throws {@link InvalidTokenError} when the user is inactive or gone.
+   * @example
+   * ```ts
+   * await auth.endSession(claims.userId, sessionId);
+   * ```
+   */
+  endSession(userId: number, sessionId: unknown): Promise<void>;
+  /**
+   * Changes a user's password after checking the current one, ends every session of the
+   * user (the caller's too) and opens a fresh one for the caller. Throttled like a login on
+   * the account and on `context.clientKey`.
+   *
+   * @param userId - The user, typically from verified access-token claims.
+   * @param currentPassword - The password in use now.
+   * @param newPassword - The new password (8 to 128 code points).
+   * @param context - `clientKey` for throttling, `userAgent` for the new session.
+   * @returns The new session's token pair.
+   * @throws {@link ValidationError} on field `current_password` when it is wrong or missing
+   *   (nothing changes), on `new_password` when it is too short or too long.
+   * @throws {@link TooManyAttemptsError} when a throttling limit is reached.
+   * @throws {@link InvalidTokenError} when the user is inactive or gone.
+   * @example
+   * ```ts
+   * const pair = await auth.changePassword(claims.userId, body.current_password, body.new_password);
+   * ```
+   */
+  changePassword(
+    userId: number,
+    currentPassword: unknown,
+    newPassword: unknown,
+    context?: LoginContext | undefined,
+  ): Promise<TokenPair>;
   /**
    * Verifies an access token without any store call: signature, algorithm allow-list,
    * `kid`, `typ: at+jwt`, `iss`/`aud` when configured, `exp` with no clock tolerance.
@@ -510,7 +563,7 @@ export interface TokenAuth {
    * await auth.ensureUser({ email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD, isStaff: true });
    * ```
    */
-  ensureUser(input: { email: string; password: string; isStaff?: boolean }): Promise<PublicUser>;
+  ensureUser(input: { email: string; password: string; isStaff?: boolean | undefined }): Promise<PublicUser>;
   /**
    * Sets the staff and/or active flags of a user. Deactivating a user also revokes all of
    * its refresh tokens, so that reactivation does not revive old sessions.
@@ -525,7 +578,7 @@ export interface TokenAuth {
    * await auth.setUserFlags(userId, { isActive: false });
    * ```
    */
-  setUserFlags(userId: number, flags: { isStaff?: boolean; isActive?: boolean }): Promise<PublicUser>;
+  setUserFlags(userId: number, flags: { isStaff?: boolean | undefined; isActive?: boolean | undefined }): Promise<PublicUser>;
   /**
    * Checks that a user exists, is active and is staff (reads the store, so a revoked staff
    * flag takes effect at once).
@@ -582,5 +635,5 @@ export interface TokenAuth {
    * const [latest] = await auth.getSettingsHistory(1);
    * ```
    */
-  getSettingsHistory(limit?: number): Promise<SettingsChange[]>;
+  getSettingsHistory(limit?: number | undefined): Promise<SettingsChange[]>;
 }

@@ -1,5 +1,6 @@
 /**
- * Wraps a store so that every failure surfaces as a token-auth error.
+ * Wraps a store so that every failure surfaces as a token-auth error. This is the one place
+ * store errors are wrapped: adapters throw their driver's errors as they come.
  *
  * @module
  */
@@ -12,12 +13,11 @@ const STORE_METHODS = [
   'getUserById',
   'getUserByEmailKey',
   'updateUser',
-  'createRefreshToken',
-  'consumeRefreshToken',
-  'deleteRefreshToken',
-  'deleteRefreshTokenFamily',
-  'deleteUserRefreshTokens',
-  'listUserRefreshTokens',
+  'startSession',
+  'rotate',
+  'endSession',
+  'endUserSessions',
+  'listSessions',
   'getSettings',
   'updateSettings',
   'listSettingsHistory',

@@ -14,6 +14,8 @@ export const EMAIL_MAX_LENGTH = 254;
 export const PASSWORD_MIN_LENGTH = 8;
 /** Longest password accepted, in Unicode code points: bounds the hashing work per request. */
 export const PASSWORD_MAX_LENGTH = 128;
+/** Longest user agent kept with a session, in UTF-16 code units; longer ones are truncated. */
+export const USER_AGENT_MAX_LENGTH = 256;
 /** Longest display name accepted, in Unicode code points (Django's `first_name` + `last_name`). */
 export const USERNAME_MAX_LENGTH = 150;
 
@@ -54,18 +56,18 @@ export function toEmailKey(email: string): string {
  * Checks a new password: a string of 8 to 128 code points after NFKC normalisation, with no
  * composition rules. Not trimmed: every character counts.
  *
+ * @param field - The field named by the error (`new_password` for a password change).
  * @returns The NFKC-normalised password (what gets hashed).
  */
-export function checkNewPassword(value: unknown): Checked<string> {
-  if (value === undefined || value === null || value === '') return fail('password', 'password is required');
-  if (typeof value !== 'string') return fail('password', 'password must be a string');
+export function checkNewPassword(value: unknown, field = 'password'): Checked<string> {
+  if (value === undefined || value === null || value === '') return fail(field, `${field} is required`);
+  if (typeof value !== 'string') return fail(field, `${field} must be a string`);
   const password = value.normalize('NFKC');
   const length = codePointLength(password);
   if (length < PASSWORD_MIN_LENGTH) {
-    return fail('password', `password must be at least ${PASSWORD_MIN_LENGTH} characters`);
+    return fail(field, `${field} must be at least ${PASSWORD_MIN_LENGTH} characters`);
   }
-  if (length > PASSWORD_MAX_LENGTH)
-    return fail('password', `password must be at most ${PASSWORD_MAX_LENGTH} characters`);
+  if (length > PASSWORD_MAX_LENGTH) return fail(field, `${field} must be at most ${PASSWORD_MAX_LENGTH} characters`);
   return { ok: true, value: password };
 }
 
@@ -73,14 +75,15 @@ export function checkNewPassword(value: unknown): Checked<string> {
  * Checks a password presented at login: a non-empty string of at most 128 code points. A
  * short one is not an input error there: it simply does not match.
  *
+ * @param field - The field named by the error (`current_password` for a password change).
  * @returns The NFKC-normalised password.
  */
-export function checkPresentedPassword(value: unknown): Checked<string> {
-  if (value === undefined || value === null || value === '') return fail('password', 'password is required');
-  if (typeof value !== 'string') return fail('password', 'password must be a string');
+export function checkPresentedPassword(value: unknown, field = 'password'): Checked<string> {
+  if (value === undefined || value === null || value === '') return fail(field, `${field} is required`);
+  if (typeof value !== 'string') return fail(field, `${field} must be a string`);
   const password = value.normalize('NFKC');
   if (codePointLength(password) > PASSWORD_MAX_LENGTH) {
-    return fail('password', `password must be at most ${PASSWORD_MAX_LENGTH} characters`);
+    return fail(field, `${field} must be at most ${PASSWORD_MAX_LENGTH} characters`);
   }
   return { ok: true, value: password };
 }

@@ -1,10 +1,10 @@
 /**
- * The store port and the bundled adapters, re-exported by the package root.
+ * The store port and the in-memory adapter, re-exported by the package root. The other
+ * adapters live behind their own subpaths (`token-auth/keyv`, `token-auth/redis`,
+ * `token-auth/sql`) so that the root imports no database driver.
  *
  * @module
  */
 
-export { type KeyvLike, KeyvStore, type KeyvStoreOptions } from './keyv.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory.js';
 export type * from './port.js';
-export { createSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite.js';

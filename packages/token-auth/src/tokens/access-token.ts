@@ -9,7 +9,7 @@
  * @module
  */
 
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { type JWTPayload, type JWTVerifyOptions, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
 import { ConfigError, InvalidTokenError, TokenAuthError, TokenExpiredError } from '../errors.js';
@@ -81,6 +81,11 @@ export class AccessTokens {
   readonly #audience: string | undefined;
   readonly #now: () => number;
   readonly #cache: LruCache<string, AccessTokenClaims> | undefined;
+  /**
+   * The key refresh-token successors are derived under: HKDF-SHA-256 of the signing key,
+   * so that it is never the signing key itself and changes when the signing key does.
+   */
+  readonly successorKey: KeyObject;
 
   /**
    * @param options - Keys, expected issuer and audience, clock and cache size.
@@ -91,6 +96,9 @@ export class AccessTokens {
     const keys = importKeys(options.secret, options.keys);
     this.#signingKey = keys[0] as ImportedKey;
     this.#keysById = new Map(keys.map((key) => [key.kid, key]));
+    this.successorKey = createSecretKey(
+      Buffer.from(hkdfSync('sha256', this.#signingKey.key, '', 'token-auth refresh-token successor', 32)),
+    );
     this.#issuer = options.issuer;
     this.#audience = options.audience;
     this.#now = options.now;
