@@ -128,7 +128,7 @@ export function createApp(options: CreateAppOptions): App {
     if (endpoint.security === 'staff') chain.push(requireStaff);
     if (endpoint.requestSchema) chain.push(parseJson);
     chain.push(runEndpoint(endpoint, deps));
-    api.register(endpoint.path, [endpoint.method], chain);
+    api.register(endpoint.path.replace(/\{([a-z]+)\}/g, ':$1'), [endpoint.method], chain);
   }
 
   const publicDir = options.publicDir ?? fileURLToPath(new URL('../public/', import.meta.url));
@@ -162,7 +162,9 @@ function runEndpoint(endpoint: Endpoint, deps: EndpointDeps): Middleware<AppStat
       body: (ctx.request as { body?: unknown }).body,
       claims: ctx.state.auth,
       clientKey: ctx.ip || undefined,
+      userAgent: ctx.get('User-Agent') || undefined,
       query: new URLSearchParams(ctx.querystring),
+      params: (ctx as { params?: Record<string, string> }).params ?? {},
     });
     ctx.set('Cache-Control', 'no-store');
     ctx.status = result.status;

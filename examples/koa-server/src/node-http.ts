@@ -117,7 +117,14 @@ async function handle(
     endpoint.security === 'none' ? undefined : await authenticateBearer(deps.auth, req.headers.authorization);
   if (endpoint.security === 'staff' && claims) await deps.auth.requireStaff(claims.userId);
   const body = endpoint.requestSchema ? await readJsonBody(req, { limitBytes }) : undefined;
-  return endpoint.run(deps, { body, claims, clientKey: req.socket.remoteAddress, query: url.searchParams });
+  return endpoint.run(deps, {
+    body,
+    claims,
+    clientKey: req.socket.remoteAddress,
+    userAgent: req.headers['user-agent'],
+    query: url.searchParams,
+    params: match.params,
+  });
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: unknown): void {

@@ -94,6 +94,7 @@ export function buildOpenApiDocument(table: readonly Endpoint[], options: OpenAp
     tags: [
       { name: 'auth', description: 'Register, log in, refresh, log out.' },
       { name: 'profile', description: 'The current user.' },
+      { name: 'sessions', description: "The current user's sessions: list, end one, end all." },
       { name: 'admin', description: 'Runtime token lifetimes (staff only).' },
       { name: 'score', description: 'The @game/score demo.' },
       { name: 'service', description: 'Health and this document.' },
@@ -118,9 +119,13 @@ function operationOf(endpoint: Endpoint): JsonObject {
   const responses: Record<string, JsonObject> = {
     [String(endpoint.successStatus)]: {
       description: endpoint.successDescription,
-      content: {
-        'application/json': { schema: { $ref: `#/components/schemas/${endpoint.responseSchema}` } },
-      },
+      ...(endpoint.responseSchema === undefined
+        ? {}
+        : {
+            content: {
+              'application/json': { schema: { $ref: `#/components/schemas/${endpoint.responseSchema}` } },
+            },
+          }),
     },
   };
   for (const status of [...endpoint.problemStatuses, ...COMMON_PROBLEMS]) {
@@ -134,14 +139,22 @@ function operationOf(endpoint: Endpoint): JsonObject {
     security: endpoint.security === 'none' ? [] : [{ bearerAuth: [] }],
     responses,
   };
-  if (endpoint.queryParameters.length > 0) {
-    operation.parameters = endpoint.queryParameters.map((p) => ({
-      name: p.name,
-      in: 'query',
-      required: p.required,
-      description: p.description,
-      schema: p.schema,
-    }));
+  const pathParameters = [...endpoint.path.matchAll(/\{([a-z]+)\}/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    description: 'The session id, as listed by GET /api/sessions/.',
+    schema: { type: 'string' },
+  }));
+  const queryParameters = endpoint.queryParameters.map((p) => ({
+    name: p.name,
+    in: 'query',
+    required: p.required,
+    description: p.description,
+    schema: p.schema,
+  }));
+  if (pathParameters.length + queryParameters.length > 0) {
+    operation.parameters = [...pathParameters, ...queryParameters];
   }
   if (endpoint.requestSchema) {
     operation.requestBody = {

@@ -119,6 +119,30 @@ export const requestSchemas = {
     minProperties: 1,
     additionalProperties: false,
   },
+  ChangePasswordRequest: {
+    type: 'object',
+    description: 'The password in use now and the new one.',
+    properties: {
+      current_password: {
+        type: 'string',
+        minLength: 1,
+        maxLength: PASSWORD_MAX_LENGTH,
+        writeOnly: true,
+        description: 'The password in use now.',
+        examples: ['password'],
+      },
+      new_password: {
+        type: 'string',
+        minLength: PASSWORD_MIN_LENGTH,
+        maxLength: PASSWORD_MAX_LENGTH,
+        writeOnly: true,
+        description: `The new password, ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.`,
+        examples: ['correct horse battery staple'],
+      },
+    },
+    required: ['current_password', 'new_password'],
+    additionalProperties: false,
+  },
   UpdateSettingsRequest: {
     type: 'object',
     description: 'A partial change of the token lifetimes.',
@@ -177,6 +201,43 @@ export const responseSchemas = {
     type: 'object',
     properties: { success: { type: 'string', const: 'User logged out.' } },
     required: ['success'],
+    additionalProperties: false,
+  },
+  LogoutAllResponse: {
+    type: 'object',
+    properties: {
+      success: { type: 'string', const: 'User logged out of every session.' },
+      sessions_ended: { type: 'integer', minimum: 0, description: 'How many sessions this call ended.' },
+    },
+    required: ['success', 'sessions_ended'],
+    additionalProperties: false,
+  },
+  SessionList: {
+    type: 'object',
+    properties: {
+      sessions: {
+        type: 'array',
+        description: 'The live sessions, oldest first.',
+        items: {
+          type: 'object',
+          properties: {
+            id: { type: 'string', format: 'uuid', description: 'Stable across refreshes; the `sid` claim.' },
+            created_at: { type: 'string', format: 'date-time', description: 'The login.' },
+            last_used_at: { type: 'string', format: 'date-time', description: 'The login or the last refresh.' },
+            expires_at: {
+              type: 'string',
+              format: 'date-time',
+              description: 'When the current refresh token expires.',
+            },
+            user_agent: { type: 'string', description: 'The `User-Agent` of the login (at most 256 characters).' },
+            current: { type: 'boolean', description: 'The session of the access token presented.' },
+          },
+          required: ['id', 'created_at', 'last_used_at', 'expires_at', 'user_agent', 'current'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['sessions'],
     additionalProperties: false,
   },
   User: {
@@ -307,6 +368,8 @@ export interface RequestBodies {
   LogoutRequest: { refresh_token: string };
   /** PUT and PATCH /api/me/ */
   UpdateMeRequest: { username?: string; email?: string };
+  /** POST /api/me/password/ */
+  ChangePasswordRequest: { current_password: string; new_password: string };
   /** PUT /api/admin/settings/ */
   UpdateSettingsRequest: { access_token_lifetime?: number; refresh_token_lifetime?: number };
 }

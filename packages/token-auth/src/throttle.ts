@@ -25,14 +25,21 @@ export const DEFAULT_THROTTLE: Readonly<Required<ThrottleOptions>> = Object.free
 });
 
 /**
- * Counts failed logins with the store's atomic `hit`, and refuses further attempts while a
- * counter is at its limit. Internal to `createTokenAuth`.
+ * Login throttling over the store's atomic counters. Internal to `createTokenAuth`; used by
+ * `login` and `changePassword`.
  *
- * The check (`peekHits`) runs before the password is verified, so a throttled attempt costs
- * no hashing; the count (`hit`) runs after a failure. Attempts already in flight when the
- * limit is reached still complete, so the limit can be overshot by the number of concurrent
- * attempts, never more. A success resets the account counter only: resetting the client
- * counter would let an attacker holding one valid account clear it at will.
+ * Each attempt is counted (`hit`) before its password is verified, and refused when a counter
+ * is then over its limit, so a throttled attempt costs no hashing and a parallel burst gets no
+ * more password checks than the limit. The account counter is reset by a success, so it holds
+ * the failures since the last success. The client counter counts attempts in aligned windows and
+ * a success adds to a second counter of the same window; failures are the difference, so the
+ * successful logins of many users behind one address never lock it.
+ *
+ * Decided: an attempt still in flight counts as a failure until it succeeds. More than
+ * `maxFailuresPerClient` logins in flight at once from one client key are therefore refused,
+ * even if all would succeed; that is the price of exact limits under bursts. A proxy or NAT
+ * that funnels more concurrent logins than that through one address needs a higher limit (see
+ * the token model guide).
  */
 export class LoginThrottle {
   readonly #store: TokenAuthStore;

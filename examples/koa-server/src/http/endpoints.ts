@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { AccessTokenClaims, PublicUser, SettingsView, TokenAuth, TokenPair } from 'token-auth';
+import type { AccessTokenClaims, PublicUser, SessionInfo, SettingsView, TokenAuth, TokenPair } from 'token-auth';
 import { isTokenAuthError } from 'token-auth';
 import type { RequestBodies, RequestSchemaName, ResponseSchemaName } from '../schemas.js';
 import { validateRequest } from '../schemas.js';
@@ -16,7 +16,7 @@ import { HttpProblem } from './problem.js';
 import { SETTING_WIRE_NAMES, settingsFromWire, settingsToWire } from './setting-names.js';
 
 /** The HTTP methods the API uses. */
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** What an endpoint needs besides its input. */
 export interface EndpointDeps {
@@ -38,8 +38,12 @@ export interface EndpointInput {
   claims: AccessTokenClaims | undefined;
   /** Identifies the client for login throttling (its IP address). */
   clientKey: string | undefined;
+  /** The client's `User-Agent`, kept with a session it starts. */
+  userAgent: string | undefined;
   /** The query string. */
   query: URLSearchParams;
+  /** The path parameters, by name (`{id}` in `/api/sessions/{id}/`). */
+  params: Readonly<Record<string, string>>;
 }
 
 /** An endpoint's success response. */
@@ -68,14 +72,14 @@ export interface Endpoint {
   readonly operationId: string;
   /** HTTP method. */
   readonly method: HttpMethod;
-  /** Path, with its trailing slash. */
+  /** Path, with its trailing slash; `{name}` marks a path parameter (one segment). */
   readonly path: string;
   /** One-line summary. */
   readonly summary: string;
   /** Longer description (Markdown). */
   readonly description: string;
   /** OpenAPI tag. */
-  readonly tag: 'auth' | 'profile' | 'admin' | 'service' | 'score';
+  readonly tag: 'auth' | 'profile' | 'sessions' | 'admin' | 'service' | 'score';
   /** `none`: public; `bearer`: a valid access token; `staff`: a staff user's access token. */
   readonly security: 'none' | 'bearer' | 'staff';
   /** The request body schema, when the endpoint takes a body. */
@@ -84,8 +88,8 @@ export interface Endpoint {
   readonly queryParameters: readonly QueryParameter[];
   /** The success status. */
   readonly successStatus: number;
-  /** The success body schema. */
-  readonly responseSchema: ResponseSchemaName;
+  /** The success body schema; `undefined` for a response without a body (204). */
+  readonly responseSchema: ResponseSchemaName | undefined;
   /** What the success response means. */
   readonly successDescription: string;
   /** Error statuses this operation can answer with (all as problem details). */
@@ -157,21 +161,38 @@ function requireClaims(input: EndpointInput): AccessTokenClaims {
 }
 
 /**
- * The current profile of the token's user, or a 401 when that user no longer exists
- * or is inactive (the token outlived the account).
+ * Runs an operation for the token's user, answering 401 when that user no longer exists (the
+ * core refuses an inactive user's token itself, as `invalid_token`).
  */
-async function currentUser(auth: TokenAuth, claims: AccessTokenClaims): Promise<PublicUser> {
-  let user: PublicUser;
+async function asTokenUser<T>(operation: Promise<T>): Promise<T> {
   try {
-    user = await auth.getProfile(claims.userId);
+    return await operation;
   } catch (error) {
     if (isTokenAuthError(error) && error.code === 'user_not_found') {
       throw invalidToken('invalid_token', 'The user of this token no longer exists.', error);
     }
     throw error;
   }
-  if (!user.isActive) throw invalidToken('invalid_token', 'The user of this token is inactive.');
-  return user;
+}
+
+/** What a session looks like to its user: times in ISO 8601, never a token or a hash. */
+function sessionBody(session: SessionInfo, currentSessionId: string) {
+  return {
+    id: session.id,
+    created_at: new Date(session.createdAt).toISOString(),
+    last_used_at: new Date(session.lastUsedAt).toISOString(),
+    expires_at: new Date(session.expiresAt).toISOString(),
+    user_agent: session.userAgent,
+    current: session.id === currentSessionId,
+  };
+}
+
+/** The per-call context of login and password change: client IP and user agent. */
+function contextOf(input: EndpointInput): { clientKey?: string; userAgent?: string } {
+  return {
+    ...(input.clientKey === undefined ? {} : { clientKey: input.clientKey }),
+    ...(input.userAgent === undefined ? {} : { userAgent: input.userAgent }),
+  };
 }
 
 /** Default and maximum number of history entries per request. */
@@ -245,10 +266,7 @@ export const login = define({
   problemStatuses: [...BODY_PROBLEMS, 401, 429, 503],
   brief: true,
   async handle({ auth }, body, input) {
-    const pair = await auth.login(
-      { email: body.email, password: body.password },
-      input.clientKey === undefined ? {} : { clientKey: input.clientKey },
-    );
+    const pair = await auth.login({ email: body.email, password: body.password }, contextOf(input));
     return { status: 200, body: tokenPairBody(pair) };
   },
 });
@@ -260,7 +278,7 @@ export const refresh = define({
   path: '/api/refresh/',
   summary: 'Rotate a refresh token: get a new pair',
   description:
-    'The refresh token stops working and a new pair is issued, both lifetimes reset. Presenting an already-rotated token again revokes its whole session (reuse detection) and is a 401.',
+    'The refresh token stops working and a new pair is issued in the same session, both lifetimes reset. Presenting an already-rotated token again ends its whole session (reuse detection) and is a 401. When the server allows a grace window (`REFRESH_REUSE_GRACE_MS`), the token a refresh just replaced, presented again within it, gets the same new refresh token (parallel refreshes from several tabs all end with one working token).',
   tag: 'auth',
   security: 'none',
   requestSchema: 'RefreshRequest',
@@ -279,15 +297,15 @@ export const logout = define({
   operationId: 'logout',
   method: 'POST',
   path: '/api/logout/',
-  summary: 'Log out: revoke a refresh token',
+  summary: 'Log out: end the session of a refresh token',
   description:
-    'Revokes the refresh token. Access tokens already issued stay valid until they expire (they are verified without the database).',
+    'Ends the session of the refresh token: it stops working. Other sessions of the user stay. Access tokens already issued stay valid until they expire (they are verified without the database).',
   tag: 'auth',
   security: 'none',
   requestSchema: 'LogoutRequest',
   successStatus: 200,
   responseSchema: 'LogoutResponse',
-  successDescription: 'The refresh token was revoked.',
+  successDescription: 'The session ended.',
   problemStatuses: [...BODY_PROBLEMS, 401, 503],
   brief: true,
   async handle({ auth }, body) {
@@ -313,7 +331,7 @@ export const getMe = define({
   problemStatuses: [401, 503],
   brief: true,
   async handle({ auth }, _body, input) {
-    return { status: 200, body: meBody(await currentUser(auth, requireClaims(input))) };
+    return { status: 200, body: meBody(await asTokenUser(auth.getProfile(requireClaims(input).userId))) };
   },
 });
 
@@ -323,12 +341,9 @@ async function updateMe(
   body: RequestBodies['UpdateMeRequest'],
   input: EndpointInput,
 ): Promise<EndpointResult> {
-  const claims = requireClaims(input);
-  await currentUser(auth, claims);
-  const patch: { username?: string; email?: string } = {};
-  if (body.username !== undefined) patch.username = body.username;
-  if (body.email !== undefined) patch.email = body.email;
-  return { status: 200, body: meBody(await auth.updateProfile(claims.userId, patch)) };
+  // One read and one write: the core checks the user is active and applies the patch.
+  const user = await asTokenUser(auth.updateProfile(requireClaims(input).userId, body));
+  return { status: 200, body: meBody(user) };
 }
 
 const UPDATE_ME_RULES =
@@ -367,6 +382,97 @@ export const patchMe = define({
   method: 'PATCH',
   summary: 'Update part of my profile',
   description: `The partial-update method: the same body rules and response as PUT. ${UPDATE_ME_RULES}`,
+});
+
+/** GET /api/sessions/ */
+export const listSessions = define({
+  operationId: 'listSessions',
+  method: 'GET',
+  path: '/api/sessions/',
+  summary: 'List my sessions',
+  description:
+    'One entry per live session (a login, kept across refreshes), oldest first: when it started, when it was last refreshed, when its refresh token expires, the user agent of the login, and `current` for the session of the access token presented. No token or hash of one is shown.',
+  tag: 'sessions',
+  security: 'bearer',
+  requestSchema: undefined,
+  successStatus: 200,
+  responseSchema: 'SessionList',
+  successDescription: 'The sessions.',
+  problemStatuses: [401, 503],
+  brief: false,
+  async handle({ auth }, _body, input) {
+    const claims = requireClaims(input);
+    const sessions = await asTokenUser(auth.listSessions(claims.userId));
+    return { status: 200, body: { sessions: sessions.map((session) => sessionBody(session, claims.sid)) } };
+  },
+});
+
+/** DELETE /api/sessions/{id}/ */
+export const deleteSession = define({
+  operationId: 'deleteSession',
+  method: 'DELETE',
+  path: '/api/sessions/{id}/',
+  summary: 'End one of my sessions',
+  description:
+    "Ends the session: its refresh token stops working at once (its access tokens live until they expire). An unknown id, or another user's session, is a 404. Of parallel deletes of one session, one gets the 204 and the others the 404.",
+  tag: 'sessions',
+  security: 'bearer',
+  requestSchema: undefined,
+  successStatus: 204,
+  responseSchema: undefined,
+  successDescription: 'The session ended.',
+  problemStatuses: [401, 404, 503],
+  brief: false,
+  async handle({ auth }, _body, input) {
+    await asTokenUser(auth.endSession(requireClaims(input).userId, input.params.id));
+    return { status: 204, body: undefined };
+  },
+});
+
+/** POST /api/logout/all/ */
+export const logoutAll = define({
+  operationId: 'logoutAll',
+  method: 'POST',
+  path: '/api/logout/all/',
+  summary: 'Log out everywhere: end all my sessions',
+  description:
+    'Ends every session of the user, the one making the call included. Access tokens already issued live until they expire.',
+  tag: 'sessions',
+  security: 'bearer',
+  requestSchema: undefined,
+  successStatus: 200,
+  responseSchema: 'LogoutAllResponse',
+  successDescription: 'Every session ended.',
+  problemStatuses: [401, 503],
+  brief: false,
+  async handle({ auth }, _body, input) {
+    const ended = await asTokenUser(auth.logoutEverywhere(requireClaims(input).userId));
+    return { status: 200, body: { success: 'User logged out of every session.', sessions_ended: ended } };
+  },
+});
+
+/** POST /api/me/password/ */
+export const changePassword = define({
+  operationId: 'changePassword',
+  method: 'POST',
+  path: '/api/me/password/',
+  summary: 'Change my password',
+  description:
+    'Checks `current_password`, sets `new_password`, ends every session of the user (the refresh token of the calling session too) and returns a fresh pair for a new session. A wrong current password is a 400 on `current_password` and changes nothing; a weak new password is a 400 on `new_password`. Throttled like login (429 with `Retry-After`).',
+  tag: 'profile',
+  security: 'bearer',
+  requestSchema: 'ChangePasswordRequest',
+  successStatus: 200,
+  responseSchema: 'TokenPair',
+  successDescription: 'The password changed; a new token pair for the caller.',
+  problemStatuses: [...BODY_PROBLEMS, 401, 429, 503],
+  brief: false,
+  async handle({ auth }, body, input) {
+    const pair = await asTokenUser(
+      auth.changePassword(requireClaims(input).userId, body.current_password, body.new_password, contextOf(input)),
+    );
+    return { status: 200, body: tokenPairBody(pair) };
+  },
 });
 
 /** GET /api/admin/settings/ */
@@ -549,6 +655,10 @@ export const endpoints: readonly Endpoint[] = [
   getMe,
   putMe,
   patchMe,
+  changePassword,
+  listSessions,
+  deleteSession,
+  logoutAll,
   getSettings,
   putSettings,
   getSettingsHistory,
@@ -562,28 +672,77 @@ export const briefEndpoints: readonly Endpoint[] = endpoints.filter((e) => e.bri
 
 /** The outcome of {@link matchRoute}. */
 export type RouteMatch =
-  | { kind: 'found'; endpoint: Endpoint }
+  | { kind: 'found'; endpoint: Endpoint; params: Record<string, string> }
   | { kind: 'method_not_allowed'; allow: string[] }
   | { kind: 'not_found' };
 
+const pathPatterns = new Map<string, RegExp>();
+/** A path template as a regular expression: `{name}` matches one non-empty segment. */
+function pathPattern(template: string): RegExp {
+  let pattern = pathPatterns.get(template);
+  if (pattern === undefined) {
+    const source = template
+      .split(/(\{[a-z]+\})/)
+      .map((part) => (/^\{[a-z]+\}$/.test(part) ? `(?<${part.slice(1, -1)}>[^/]+)` : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
+      .join('');
+    pattern = new RegExp(`^${source}$`);
+    pathPatterns.set(template, pattern);
+  }
+  return pattern;
+}
+
 /**
- * Finds the endpoint for a method and path (exact path match; no parameters).
+ * The parameters of `path` under an endpoint's path template, or `undefined` when it does
+ * not match.
+ *
+ * @param template - An endpoint path such as `/api/sessions/{id}/`.
+ * @param path - The request path without its query.
+ * @returns The decoded parameters by name (`{}` for a template without any).
+ * @example
+ * ```ts
+ * matchPath('/api/sessions/{id}/', '/api/sessions/abc/'); // { id: 'abc' }
+ * ```
+ */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  if (!template.includes('{')) return template === path ? {} : undefined;
+  const groups = pathPattern(template).exec(path)?.groups;
+  if (groups === undefined) return undefined;
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(groups)) {
+    try {
+      params[name] = decodeURIComponent(value);
+    } catch {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+/**
+ * Finds the endpoint for a method and path; `{name}` segments of a template match any one
+ * segment.
  *
  * @param table - The endpoints to search.
  * @param method - The request method (`HEAD` matches `GET`).
  * @param path - The request path without its query.
- * @returns The endpoint, or the allowed methods of a known path, or not found.
+ * @returns The endpoint and its path parameters, or the allowed methods of a known path, or
+ *   not found.
  * @example
  * ```ts
  * matchRoute(briefEndpoints, 'DELETE', '/api/me/'); // { kind: 'method_not_allowed', allow: ['GET', 'HEAD', 'PUT', 'PATCH', 'OPTIONS'] }
  * ```
  */
 export function matchRoute(table: readonly Endpoint[], method: string, path: string): RouteMatch {
-  const atPath = table.filter((e) => e.path === path);
-  if (atPath.length === 0) return { kind: 'not_found' };
+  let params: Record<string, string> | undefined;
+  const atPath = table.filter((e) => {
+    const matched = matchPath(e.path, path);
+    params ??= matched;
+    return matched !== undefined;
+  });
+  if (atPath.length === 0 || params === undefined) return { kind: 'not_found' };
   const wanted = method === 'HEAD' ? 'GET' : method;
   const endpoint = atPath.find((e) => e.method === wanted);
-  if (endpoint) return { kind: 'found', endpoint };
+  if (endpoint) return { kind: 'found', endpoint, params };
   return { kind: 'method_not_allowed', allow: allowedMethods(atPath) };
 }
 

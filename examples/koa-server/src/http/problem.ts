@@ -242,6 +242,8 @@ function fromTokenAuthError(error: Error & { code: string }): MappedProblem {
       );
     case 'user_not_found':
       return client(problemResponse(404, 'user_not_found', 'No such user.'));
+    case 'session_not_found':
+      return client(problemResponse(404, 'session_not_found', 'No such session.'));
     case 'too_many_attempts': {
       const seconds = Math.max(
         1,
