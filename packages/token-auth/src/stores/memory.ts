@@ -1,16 +1,19 @@
 /**
- * The in-memory store: every record in `Map`s of this process.
+ * The in-memory store: every record in `Map`s of this process. The reference
+ * implementation of the port.
  *
  * @module
  */
 
-import { ConfigError, EmailTakenError, StoreError } from '../errors.js';
+import { ConfigError, EmailTakenError } from '../errors.js';
 import { definedFields, millisecondsOption } from '../lib/options.js';
 import type {
-  ConsumeResult,
   HitResult,
+  NewSessionRecord,
   NewUserRecord,
-  RefreshTokenRecord,
+  NextHead,
+  RotateResult,
+  SessionRecord,
   SettingsChange,
   StoredSettings,
   TokenAuthStore,
@@ -21,39 +24,41 @@ import type {
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
   /**
-   * How long, in milliseconds, an expired refresh token or throttling counter is kept
-   * after it stopped mattering before the sweep drops it. While it is kept, consuming an
-   * expired token answers `expired` rather than `missing`.
+   * How long, in milliseconds, an expired session, rotated token or throttling counter is
+   * kept after it stopped mattering before the sweep drops it. While an expired session is
+   * kept, its tokens answer `expired` rather than `unknown`.
    * @defaultValue `60_000`
    */
-  gcGraceMs?: number;
+  gcGraceMs?: number | undefined;
   /**
    * Minimum interval, in milliseconds of the callers' clock, between two automatic sweeps.
    * @defaultValue `60_000`
    */
-  sweepIntervalMs?: number;
+  sweepIntervalMs?: number | undefined;
   /**
    * The most settings-history entries kept; older ones are dropped first.
    * @defaultValue `1000`
    */
-  maxHistoryEntries?: number;
+  maxHistoryEntries?: number | undefined;
 }
 
-interface Counter {
-  count: number;
-  resetAt: number;
+/** Where a token hash leads: its session, and the token's own expiry (for the sweep). */
+interface TokenEntry {
+  sessionId: string;
+  expiresAt: number;
 }
 
 /**
  * A {@link TokenAuthStore} that keeps everything in memory: for tests, demos and
  * single-process servers that may lose their sessions on restart.
  *
- * Every operation is synchronous, hence atomic within the process. Records are copied in
- * and out (`structuredClone`), so callers cannot change stored state by mutating what
- * they passed or got. Expired refresh tokens and counters are swept without a timer: the
- * store remembers the latest time its callers passed in (`now` arguments and token
- * `createdAt`) and, at most once per `sweepIntervalMs`, drops what expired more than
- * `gcGraceMs` before it. {@link MemoryStore.sweep} does the same on demand.
+ * Every method is synchronous, hence atomic within the process. Records are copied in and
+ * out, so callers cannot change stored state by mutating what they passed or got. Besides
+ * the sessions, one index maps every hash a session has had to it (the head and each token
+ * a rotation consumed), which tells `parent` and `reused` apart from `unknown`. Expired
+ * records are swept without a timer: at most once per `sweepIntervalMs` of the callers'
+ * clock (the latest `now` passed in), the store drops what expired more than `gcGraceMs`
+ * before; {@link MemoryStore.sweep} does the same on demand. The stores guide has more.
  *
  * @example
  * ```ts
@@ -71,16 +76,13 @@ export class MemoryStore implements TokenAuthStore {
   readonly #userIdByEmailKey = new Map<string, number>();
   #lastUserId = 0;
 
-  readonly #tokens = new Map<string, RefreshTokenRecord>();
-  readonly #tokensByFamily = new Map<string, Set<string>>();
-  readonly #tokensByUser = new Map<number, Set<string>>();
-  /** Each user's unrotated tokens: what listing reads, however many rotations came before. */
-  readonly #currentByUser = new Map<number, Set<string>>();
+  readonly #sessions = new Map<string, SessionRecord>();
+  /** Every hash a session has had, head and rotated ones, to its session. */
+  readonly #tokens = new Map<string, TokenEntry>();
 
   #settings: Partial<StoredSettings> | undefined;
   #history: SettingsChange[] = [];
-
-  readonly #counters = new Map<string, Counter>();
+  readonly #counters = new Map<string, HitResult>();
 
   #latestNow = Number.NEGATIVE_INFINITY;
   #lastSweep = Number.NEGATIVE_INFINITY;
@@ -110,17 +112,17 @@ export class MemoryStore implements TokenAuthStore {
     this.#assertOpen();
     if (this.#userIdByEmailKey.has(user.emailKey))
       throw new EmailTakenError('This email is already registered');
-    const record: UserRecord = { ...structuredClone(user), id: ++this.#lastUserId };
+    const record: UserRecord = { ...user, id: ++this.#lastUserId };
     this.#users.set(record.id, record);
     this.#userIdByEmailKey.set(record.emailKey, record.id);
-    return structuredClone(record);
+    return { ...record };
   }
 
   /** {@inheritDoc TokenAuthStore.getUserById} */
   getUserById(id: number): UserRecord | undefined {
     this.#assertOpen();
     const user = this.#users.get(id);
-    return user && structuredClone(user);
+    return user && { ...user };
   }
 
   /** {@inheritDoc TokenAuthStore.getUserByEmailKey} */
@@ -135,74 +137,82 @@ export class MemoryStore implements TokenAuthStore {
     this.#assertOpen();
     const user = this.#users.get(id);
     if (!user) return undefined;
-    const updated: UserRecord = { ...user, ...definedFields(structuredClone(patch)), id };
+    const updated: UserRecord = { ...user, ...definedFields(patch), id };
     if (updated.emailKey !== user.emailKey) {
-      const owner = this.#userIdByEmailKey.get(updated.emailKey);
-      if (owner !== undefined && owner !== id) throw new EmailTakenError('This email is already registered');
+      if (this.#userIdByEmailKey.has(updated.emailKey))
+        throw new EmailTakenError('This email is already registered');
       this.#userIdByEmailKey.delete(user.emailKey);
       this.#userIdByEmailKey.set(updated.emailKey, id);
     }
     this.#users.set(id, updated);
-    return structuredClone(updated);
+    return { ...updated };
   }
 
-  /** {@inheritDoc TokenAuthStore.createRefreshToken} */
-  createRefreshToken(record: RefreshTokenRecord): void {
+  /** {@inheritDoc TokenAuthStore.startSession} */
+  startSession(session: NewSessionRecord): void {
     this.#assertOpen();
-    this.#observe(record.createdAt);
-    const stored = structuredClone(record);
-    this.#removeToken(stored.tokenHash);
-    this.#tokens.set(stored.tokenHash, stored);
-    addToIndex(this.#tokensByFamily, stored.familyId, stored.tokenHash);
-    addToIndex(this.#tokensByUser, stored.userId, stored.tokenHash);
-    if (stored.rotatedAt === null) addToIndex(this.#currentByUser, stored.userId, stored.tokenHash);
+    this.#observe(session.createdAt);
+    const record: SessionRecord = {
+      ...session,
+      previousHash: null,
+      rotatedAt: null,
+      lastUsedAt: session.createdAt,
+    };
+    this.#sessions.set(record.id, record);
+    this.#tokens.set(record.headHash, { sessionId: record.id, expiresAt: record.expiresAt });
   }
 
-  /** {@inheritDoc TokenAuthStore.consumeRefreshToken} */
-  consumeRefreshToken(tokenHash: string, now: number): ConsumeResult {
-    this.#assertOpen();
-    this.#observe(now);
-    const record = this.#tokens.get(tokenHash);
-    if (!record) return { status: 'missing' };
-    if (now >= record.expiresAt) {
-      this.#removeToken(tokenHash);
-      return { status: 'expired', record: structuredClone(record) };
-    }
-    if (record.rotatedAt !== null) return { status: 'reused', record: structuredClone(record) };
-    record.rotatedAt = now;
-    removeFromIndex(this.#currentByUser, record.userId, tokenHash);
-    return { status: 'consumed', record: structuredClone(record) };
-  }
-
-  /** {@inheritDoc TokenAuthStore.deleteRefreshToken} */
-  deleteRefreshToken(tokenHash: string): RefreshTokenRecord | undefined {
-    this.#assertOpen();
-    return this.#removeToken(tokenHash);
-  }
-
-  /** {@inheritDoc TokenAuthStore.deleteRefreshTokenFamily} */
-  deleteRefreshTokenFamily(familyId: string): number {
-    this.#assertOpen();
-    return this.#removeAll(this.#tokensByFamily.get(familyId));
-  }
-
-  /** {@inheritDoc TokenAuthStore.deleteUserRefreshTokens} */
-  deleteUserRefreshTokens(userId: number): number {
-    this.#assertOpen();
-    return this.#removeAll(this.#tokensByUser.get(userId));
-  }
-
-  /** {@inheritDoc TokenAuthStore.listUserRefreshTokens} */
-  listUserRefreshTokens(userId: number, now: number): RefreshTokenRecord[] {
+  /** {@inheritDoc TokenAuthStore.rotate} */
+  rotate(presentedHash: string, next: NextHead, now: number): RotateResult {
     this.#assertOpen();
     this.#observe(now);
-    const result: RefreshTokenRecord[] = [];
-    for (const hash of this.#currentByUser.get(userId) ?? []) {
-      const record = this.#tokens.get(hash);
-      if (record && record.rotatedAt === null && now < record.expiresAt) result.push(structuredClone(record));
+    const token = this.#tokens.get(presentedHash);
+    const session = token && this.#sessions.get(token.sessionId);
+    if (!session) return { status: 'unknown' };
+    if (now >= session.expiresAt) return { status: 'expired' };
+    if (presentedHash !== session.headHash) {
+      return {
+        status: presentedHash === session.previousHash ? 'parent' : 'reused',
+        session: { ...session },
+      };
     }
-    // Sets keep insertion order; the sort is stable, so equal createdAt keep it too.
-    return result.sort((a, b) => a.createdAt - b.createdAt);
+    // The consumed head keeps its entry, with its own expiry (the session's until now).
+    Object.assign(session, {
+      headHash: next.hash,
+      previousHash: presentedHash,
+      expiresAt: next.expiresAt,
+      rotatedAt: now,
+      lastUsedAt: now,
+    });
+    this.#tokens.set(next.hash, { sessionId: session.id, expiresAt: next.expiresAt });
+    return { status: 'rotated', session: { ...session } };
+  }
+
+  /** {@inheritDoc TokenAuthStore.endSession} */
+  endSession(userId: number, sessionId: string): boolean {
+    this.#assertOpen();
+    // Its token entries now lead nowhere (`unknown`); the sweep drops them at their expiry.
+    return this.#sessions.get(sessionId)?.userId === userId && this.#sessions.delete(sessionId);
+  }
+
+  /** {@inheritDoc TokenAuthStore.endUserSessions} */
+  endUserSessions(userId: number, options: { except?: string | undefined } = {}): number {
+    this.#assertOpen();
+    let ended = 0;
+    for (const session of this.#sessions.values()) {
+      if (session.userId === userId && session.id !== options.except && this.#sessions.delete(session.id))
+        ended++;
+    }
+    return ended;
+  }
+
+  /** {@inheritDoc TokenAuthStore.listSessions} */
+  listSessions(userId: number, now: number): SessionRecord[] {
+    this.#assertOpen();
+    this.#observe(now);
+    const live = [...this.#sessions.values()].filter((s) => s.userId === userId && now < s.expiresAt);
+    // Maps keep insertion order and the sort is stable: equal createdAt keep it too.
+    return live.sort((a, b) => a.createdAt - b.createdAt).map((session) => ({ ...session }));
   }
 
   /** {@inheritDoc TokenAuthStore.getSettings} */
@@ -216,20 +226,17 @@ export class MemoryStore implements TokenAuthStore {
     this.#assertOpen();
     this.#settings = { ...this.#settings, ...definedFields(values) };
     this.#history.push(...changes.map((change) => ({ ...change })));
-    if (this.#history.length > this.#maxHistoryEntries) {
+    if (this.#history.length > this.#maxHistoryEntries)
       this.#history = this.#history.slice(-this.#maxHistoryEntries);
-    }
   }
 
   /** {@inheritDoc TokenAuthStore.listSettingsHistory} */
   listSettingsHistory(limit: number): SettingsChange[] {
     this.#assertOpen();
-    const count = Math.max(0, Math.floor(limit));
-    const newestFirst: SettingsChange[] = [];
-    for (let i = this.#history.length - 1; i >= 0 && newestFirst.length < count; i--) {
-      newestFirst.push({ ...(this.#history[i] as SettingsChange) });
-    }
-    return newestFirst;
+    return this.#history
+      .slice(Math.max(0, this.#history.length - limit))
+      .reverse()
+      .map((change) => ({ ...change }));
   }
 
   /** {@inheritDoc TokenAuthStore.hit} */
@@ -238,28 +245,19 @@ export class MemoryStore implements TokenAuthStore {
     this.#observe(now);
     const counter = this.#counters.get(key);
     if (!counter || now >= counter.resetAt) {
-      const fresh = { count: 1, resetAt: now + windowMs };
-      this.#counters.set(key, fresh);
-      return { ...fresh };
+      this.#counters.set(key, { count: 1, resetAt: now + windowMs });
+      return { count: 1, resetAt: now + windowMs };
     }
     counter.count += 1;
     return { ...counter };
   }
 
-  /**
-   * The current count of `key` at `now` without adding a hit. With no live window it
-   * answers `{ count: 0, resetAt: now }`.
-   *
-   * @param key - The counter's key.
-   * @param now - The caller's clock, epoch ms.
-   * @returns The hits of the current window and when it ends.
-   */
+  /** {@inheritDoc TokenAuthStore.peekHits} */
   peekHits(key: string, now: number): HitResult {
     this.#assertOpen();
     this.#observe(now);
     const counter = this.#counters.get(key);
-    if (!counter || now >= counter.resetAt) return { count: 0, resetAt: now };
-    return { ...counter };
+    return !counter || now >= counter.resetAt ? { count: 0, resetAt: now } : { ...counter };
   }
 
   /** {@inheritDoc TokenAuthStore.resetHits} */
@@ -271,21 +269,16 @@ export class MemoryStore implements TokenAuthStore {
   /** {@inheritDoc TokenAuthStore.close} */
   close(): void {
     this.#closed = true;
-    this.#users.clear();
-    this.#userIdByEmailKey.clear();
-    this.#tokens.clear();
-    this.#tokensByFamily.clear();
-    this.#tokensByUser.clear();
-    this.#currentByUser.clear();
-    this.#counters.clear();
+    for (const map of [this.#users, this.#userIdByEmailKey, this.#sessions, this.#tokens, this.#counters])
+      map.clear();
     this.#history = [];
     this.#settings = undefined;
   }
 
   /**
-   * Drops the refresh tokens and counters that expired at least `gcGraceMs` before `now`.
-   * The store also does this by itself as its callers' clock advances; call it to force
-   * a sweep, for example before counting records.
+   * Drops the sessions, token entries and counters that expired at least `gcGraceMs`
+   * before `now`. The store also does this by itself as its callers' clock advances; call
+   * it to force a sweep, for example before counting records.
    *
    * @param now - Epoch ms to sweep at.
    * @returns How many records were dropped.
@@ -298,25 +291,19 @@ export class MemoryStore implements TokenAuthStore {
     this.#assertOpen();
     const deadline = now - this.#gcGraceMs;
     let dropped = 0;
-    for (const [hash, record] of this.#tokens) {
-      if (record.expiresAt <= deadline) {
-        this.#removeToken(hash);
-        dropped++;
-      }
-    }
-    for (const [key, counter] of this.#counters) {
-      if (counter.resetAt <= deadline) {
-        this.#counters.delete(key);
-        dropped++;
-      }
-    }
+    const drop = <V>(map: Map<string, V>, endOf: (value: V) => number) => {
+      for (const [key, value] of map) if (endOf(value) <= deadline && map.delete(key)) dropped++;
+    };
+    drop(this.#sessions, (session) => session.expiresAt);
+    drop(this.#tokens, (token) => token.expiresAt);
+    drop(this.#counters, (counter) => counter.resetAt);
     this.#lastSweep = now;
     return dropped;
   }
 
   /**
-   * How many records the store holds: users, refresh tokens, counters, history entries
-   * and the settings (one record when saved). Meant for tests and monitoring.
+   * How many records the store holds: users, sessions, token entries, counters, history
+   * entries and the settings (one record when saved). Meant for tests and monitoring.
    *
    * @returns The number of records.
    * @example
@@ -327,13 +314,8 @@ export class MemoryStore implements TokenAuthStore {
    */
   size(): number {
     this.#assertOpen();
-    return (
-      this.#users.size +
-      this.#tokens.size +
-      this.#counters.size +
-      this.#history.length +
-      (this.#settings === undefined ? 0 : 1)
-    );
+    const maps = [this.#users, this.#sessions, this.#tokens, this.#counters];
+    return maps.reduce((sum, map) => sum + map.size, this.#history.length + (this.#settings ? 1 : 0));
   }
 
   #observe(now: number): void {
@@ -342,40 +324,8 @@ export class MemoryStore implements TokenAuthStore {
     if (now - this.#lastSweep >= this.#sweepIntervalMs) this.sweep(now);
   }
 
-  #removeToken(tokenHash: string): RefreshTokenRecord | undefined {
-    const record = this.#tokens.get(tokenHash);
-    if (!record) return undefined;
-    this.#tokens.delete(tokenHash);
-    removeFromIndex(this.#tokensByFamily, record.familyId, tokenHash);
-    removeFromIndex(this.#tokensByUser, record.userId, tokenHash);
-    removeFromIndex(this.#currentByUser, record.userId, tokenHash);
-    return record;
-  }
-
-  #removeAll(hashes: Set<string> | undefined): number {
-    if (!hashes) return 0;
-    let removed = 0;
-    for (const hash of [...hashes]) if (this.#removeToken(hash)) removed++;
-    return removed;
-  }
-
   #assertOpen(): void {
-    if (this.#closed) throw new StoreError('The store is closed');
+    // A plain error, as a failing backend's would be: the core wraps it in StoreError.
+    if (this.#closed) throw new Error('The store is closed');
   }
-}
-
-function addToIndex<K>(index: Map<K, Set<string>>, key: K, hash: string): void {
-  let hashes = index.get(key);
-  if (!hashes) {
-    hashes = new Set();
-    index.set(key, hashes);
-  }
-  hashes.add(hash);
-}
-
-function removeFromIndex<K>(index: Map<K, Set<string>>, key: K, hash: string): void {
-  const hashes = index.get(key);
-  if (!hashes) return;
-  hashes.delete(hash);
-  if (hashes.size === 0) index.delete(key);
 }

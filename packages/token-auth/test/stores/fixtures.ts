@@ -1,13 +1,15 @@
 /**
- * Shared fixtures of the store tests: temporary directories and a Keyv
- * storage adapter that can be made to fail.
+ * Shared fixtures of the store tests: the conformance suite's fixtures (clock, users,
+ * sessions, hashes), temporary directories and a Keyv storage adapter that can be made to fail.
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyvStoreAdapter } from 'keyv';
-import type { NewUserRecord } from '../../src/stores/port.js';
+import { newUser } from '../../src/testing/fixtures.js';
+
+export * from '../../src/testing/fixtures.js';
 
 /** A fresh temporary directory and a function that removes it. */
 export async function makeTempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -85,16 +87,5 @@ export class RecordingAdapter extends FailingAdapter {
   }
 }
 
-/** A user record as a store receives it, with the email key the core would derive. */
-export function storedUser(email: string): NewUserRecord {
-  return {
-    email,
-    emailKey: email.toLowerCase(),
-    username: '',
-    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
-    isStaff: false,
-    isActive: true,
-    createdAt: 1_000,
-    updatedAt: 1_000,
-  };
-}
+/** A user record as a store receives it: {@link newUser}, under the name older tests use. */
+export const storedUser = newUser;
