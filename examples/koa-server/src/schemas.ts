@@ -223,13 +223,20 @@ export const responseSchemas = {
           properties: {
             id: { type: 'string', format: 'uuid', description: 'Stable across refreshes; the `sid` claim.' },
             created_at: { type: 'string', format: 'date-time', description: 'The login.' },
-            last_used_at: { type: 'string', format: 'date-time', description: 'The login or the last refresh.' },
+            last_used_at: {
+              type: 'string',
+              format: 'date-time',
+              description: 'The login or the last refresh.',
+            },
             expires_at: {
               type: 'string',
               format: 'date-time',
               description: 'When the current refresh token expires.',
             },
-            user_agent: { type: 'string', description: 'The `User-Agent` of the login (at most 256 characters).' },
+            user_agent: {
+              type: 'string',
+              description: 'The `User-Agent` of the login (at most 256 characters).',
+            },
             current: { type: 'boolean', description: 'The session of the access token presented.' },
           },
           required: ['id', 'created_at', 'last_used_at', 'expires_at', 'user_agent', 'current'],

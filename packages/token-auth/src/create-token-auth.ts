@@ -333,7 +333,9 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
     async endSession(userId, sessionId) {
       await activeUser(userId);
       const ended =
-        typeof sessionId === 'string' && sessionId.length <= 64 && (await store.endSession(userId, sessionId));
+        typeof sessionId === 'string' &&
+        sessionId.length <= 64 &&
+        (await store.endSession(userId, sessionId));
       if (!ended) throw new SessionNotFoundError('The user has no such session');
     },
 
@@ -346,7 +348,9 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
       const { clientKey, userAgent } = checkContext(context);
       await throttle?.begin(user.emailKey, clientKey);
       if (!(await hasher.verify(user.passwordHash, current))) {
-        throw new ValidationError([{ field: CURRENT_PASSWORD_FIELD, message: 'current_password is incorrect' }]);
+        throw new ValidationError([
+          { field: CURRENT_PASSWORD_FIELD, message: 'current_password is incorrect' },
+        ]);
       }
       await throttle?.recordSuccess(user.emailKey, clientKey);
       await updateExisting(userId, { passwordHash: await hasher.hash(next) });
@@ -495,7 +499,10 @@ function checkLoginEmail(value: unknown): ReturnType<typeof checkPresentedPasswo
 }
 
 /** The per-call context: a client key for throttling, a user agent kept (truncated) with the session. */
-function checkContext(context: LoginContext | undefined): { clientKey: string | undefined; userAgent: string } {
+function checkContext(context: LoginContext | undefined): {
+  clientKey: string | undefined;
+  userAgent: string;
+} {
   const clientKey = context?.clientKey;
   const userAgent = context?.userAgent;
   const errors: FieldError[] = [];

@@ -13,11 +13,11 @@ import type {
   InvalidRefreshTokenError,
   InvalidTokenError,
   RefreshTokenReusedError,
+  SessionNotFoundError,
   StoreError,
   TokenAuthError,
   TokenExpiredError,
   TooManyAttemptsError,
-  SessionNotFoundError,
   UserNotFoundError,
   ValidationError,
 } from './errors.js';
@@ -578,7 +578,10 @@ export interface TokenAuth {
    * await auth.setUserFlags(userId, { isActive: false });
    * ```
    */
-  setUserFlags(userId: number, flags: { isStaff?: boolean | undefined; isActive?: boolean | undefined }): Promise<PublicUser>;
+  setUserFlags(
+    userId: number,
+    flags: { isStaff?: boolean | undefined; isActive?: boolean | undefined },
+  ): Promise<PublicUser>;
   /**
    * Checks that a user exists, is active and is staff (reads the store, so a revoked staff
    * flag takes effect at once).

@@ -7,7 +7,14 @@
  * @module
  */
 
-import type { AccessTokenClaims, PublicUser, SessionInfo, SettingsView, TokenAuth, TokenPair } from 'token-auth';
+import type {
+  AccessTokenClaims,
+  PublicUser,
+  SessionInfo,
+  SettingsView,
+  TokenAuth,
+  TokenPair,
+} from 'token-auth';
 import { isTokenAuthError } from 'token-auth';
 import type { RequestBodies, RequestSchemaName, ResponseSchemaName } from '../schemas.js';
 import { validateRequest } from '../schemas.js';
@@ -469,7 +476,12 @@ export const changePassword = define({
   brief: false,
   async handle({ auth }, body, input) {
     const pair = await asTokenUser(
-      auth.changePassword(requireClaims(input).userId, body.current_password, body.new_password, contextOf(input)),
+      auth.changePassword(
+        requireClaims(input).userId,
+        body.current_password,
+        body.new_password,
+        contextOf(input),
+      ),
     );
     return { status: 200, body: tokenPairBody(pair) };
   },
@@ -683,7 +695,11 @@ function pathPattern(template: string): RegExp {
   if (pattern === undefined) {
     const source = template
       .split(/(\{[a-z]+\})/)
-      .map((part) => (/^\{[a-z]+\}$/.test(part) ? `(?<${part.slice(1, -1)}>[^/]+)` : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
+      .map((part) =>
+        /^\{[a-z]+\}$/.test(part)
+          ? `(?<${part.slice(1, -1)}>[^/]+)`
+          : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'),
+      )
       .join('');
     pattern = new RegExp(`^${source}$`);
     pathPatterns.set(template, pattern);

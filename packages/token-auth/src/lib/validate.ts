@@ -67,7 +67,8 @@ export function checkNewPassword(value: unknown, field = 'password'): Checked<st
   if (length < PASSWORD_MIN_LENGTH) {
     return fail(field, `${field} must be at least ${PASSWORD_MIN_LENGTH} characters`);
   }
-  if (length > PASSWORD_MAX_LENGTH) return fail(field, `${field} must be at most ${PASSWORD_MAX_LENGTH} characters`);
+  if (length > PASSWORD_MAX_LENGTH)
+    return fail(field, `${field} must be at most ${PASSWORD_MAX_LENGTH} characters`);
   return { ok: true, value: password };
 }
 

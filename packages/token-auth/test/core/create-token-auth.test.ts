@@ -15,11 +15,11 @@ describe('createTokenAuth', () => {
   });
 
   it('names the first method a store lacks', () => {
-    const { consumeRefreshToken: _, ...partial } = Object.fromEntries(
+    const { rotate: _, ...partial } = Object.fromEntries(
       Object.getOwnPropertyNames(MemoryStore.prototype).map((name) => [name, () => undefined]),
     );
     expect(() => createTokenAuth({ store: partial as unknown as TokenAuthStore, secret: SECRET })).toThrow(
-      'store.consumeRefreshToken must be a function',
+      'store.rotate must be a function',
     );
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as tokenAuth from '../../src/index.js';
 
 describe('the package entry point', () => {
-  it('exports the factory, the hashers, the settings and throttle defaults, the errors and the stores', () => {
+  it('exports the factory, the hashers, the settings and throttle defaults, the errors and the memory store', () => {
     expect(Object.keys(tokenAuth).sort()).toEqual(
       expect.arrayContaining([
         'createTokenAuth',
@@ -15,10 +15,17 @@ describe('the package entry point', () => {
         'ValidationError',
         'isTokenAuthError',
         'MemoryStore',
-        'KeyvStore',
-        'createSqliteStore',
+        'SessionNotFoundError',
+        'TOKEN_AUTH_ERROR_CODES',
+        'USER_AGENT_MAX_LENGTH',
       ]),
     );
+  });
+
+  it('exports no adapter that needs a database driver: those live behind their subpaths', () => {
+    for (const name of ['KeyvStore', 'RedisStore', 'createSqliteStore', 'createPostgresStore']) {
+      expect(Object.keys(tokenAuth)).not.toContain(name);
+    }
   });
 
   it('composes into a working instance from the exports alone', async () => {
