@@ -7,10 +7,10 @@
 
 import { dirname, resolve } from 'node:path';
 import type { TokenAuthStore } from 'token-auth';
-import { createSqliteStore, MemoryStore } from 'token-auth';
+import { MemoryStore } from 'token-auth';
 
 /**
- * The file of a `sqlite://` URL, resolved against the working directory.
+ * The file of a `sqlite://` (or `keyv+sqlite://`) URL, resolved against the working directory.
  *
  * @param url - A `DATABASE_URL`.
  * @returns The absolute file path, or `undefined` for a URL that names no file.
@@ -21,9 +21,9 @@ import { createSqliteStore, MemoryStore } from 'token-auth';
  * ```
  */
 export function sqliteFileOf(url: string): string | undefined {
-  if (!url.startsWith('sqlite://')) return undefined;
-  const file = url.slice('sqlite://'.length);
-  if (file === '' || file === ':memory:') return undefined;
+  const match = /^(?:keyv\+)?sqlite:\/\/(.*)$/i.exec(url);
+  const file = match?.[1];
+  if (file === undefined || file === '' || file === ':memory:') return undefined;
   return resolve(file);
 }
 
@@ -42,52 +42,76 @@ export function dataDirOf(url: string): string | undefined {
   return file === undefined ? undefined : dirname(file);
 }
 
+/** Options of {@link openStore}. */
+export interface OpenStoreOptions {
+  /** Seconds between purges of expired rows of a SQLite file (default one hour). */
+  sqlitePurgeIntervalSeconds?: number | undefined;
+  /**
+   * Apply pending SQL schema migrations when the store opens (`AUTO_MIGRATE`). When `false`, a
+   * database whose schema is behind refuses to open and names the migrate command.
+   * @defaultValue `true`
+   */
+  autoMigrate?: boolean | undefined;
+}
+
 /**
  * Opens the store a `DATABASE_URL` names.
  *
- * - `sqlite://<file>`: a SQLite file (created with its folder on first start), relative
- *   to the working directory; `sqlite:///abs/path` for an absolute path.
+ * - `sqlite://<file>`: a SQLite file through token-auth's SQL store (better-sqlite3), created
+ *   with its folder on first start, relative to the working directory (`sqlite:///abs/path`
+ *   for an absolute path). Several server processes may share the file.
+ * - `postgres://…` or `postgresql://…`: PostgreSQL through the SQL store (`pg`); several
+ *   processes and machines share it.
+ * - `keyv+sqlite://<file>`: the Keyv store over @keyv/sqlite (one process per file).
  * - `memory://`: an in-memory store (lost on exit; for trials and tests).
- * - `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS): a Redis
- *   server shared by several server processes (token-auth/redis; needs ioredis).
+ * - `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS): a Redis server
+ *   shared by several server processes (needs ioredis).
+ *
+ * Each adapter lives behind its own token-auth subpath and is loaded on demand, so only the
+ * driver of the scheme in use must be installed.
  *
  * @param url - The URL.
- * @param options - `sqlitePurgeIntervalSeconds`: seconds between purges of expired rows of a
- *   SQLite store (default one hour).
+ * @param options - Purge interval of a SQLite file, automatic migrations.
  * @returns The open store; close it on shutdown.
- * @throws Error naming `DATABASE_URL` for an unsupported scheme; token-auth's
- *   `StoreError` when the file cannot be opened.
+ * @throws Error naming `DATABASE_URL` for an unsupported scheme; token-auth's errors when the
+ *   database cannot be opened, or its schema is behind with `autoMigrate: false`.
  * @example
  * ```ts
  * const store = await openStore('sqlite://./data/auth.sqlite');
  * ```
  */
-export async function openStore(
-  url: string,
-  options: { sqlitePurgeIntervalSeconds?: number } = {},
-): Promise<TokenAuthStore> {
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<TokenAuthStore> {
   const scheme = url.includes('://') ? url.slice(0, url.indexOf('://')).toLowerCase() : '';
+  const purgeIntervalMs =
+    options.sqlitePurgeIntervalSeconds === undefined ? undefined : options.sqlitePurgeIntervalSeconds * 1000;
   switch (scheme) {
     case 'sqlite':
-      return createSqliteStore({
-        uri: url,
-        ...(options.sqlitePurgeIntervalSeconds === undefined
-          ? {}
-          : { sweepIntervalMs: options.sqlitePurgeIntervalSeconds * 1000 }),
+    case 'postgres':
+    case 'postgresql': {
+      const { createSqlStore } = await import('token-auth/sql');
+      return createSqlStore({
+        url,
+        migrate: options.autoMigrate ?? true,
+        ...(scheme === 'sqlite' && purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}),
       });
+    }
+    case 'keyv+sqlite': {
+      const { createKeyvSqliteStore } = await import('token-auth/keyv');
+      return createKeyvSqliteStore({
+        path: url.slice('keyv+sqlite://'.length),
+        ...(purgeIntervalMs === undefined ? {} : { sweepIntervalMs: purgeIntervalMs }),
+      });
+    }
     case 'memory':
       return new MemoryStore();
-    // --- redis (scale-out): several processes share one Redis through token-auth/redis ---
     case 'redis':
     case 'rediss': {
-      // Loaded on demand, so that ioredis (an optional peer dependency) is needed only here.
       const { createRedisStore } = await import('token-auth/redis');
       return createRedisStore(url);
     }
-    // --- end redis ---
     default:
       throw new Error(
-        `DATABASE_URL: unsupported scheme "${scheme || url.slice(0, 20)}"; use sqlite://, memory:// or redis://`,
+        `DATABASE_URL: unsupported scheme "${scheme || url.slice(0, 20)}"; use sqlite://, postgres://, keyv+sqlite://, memory:// or redis://`,
       );
   }
 }
