@@ -6,7 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, StoreError } from '../../../src/errors.js';
 import { createRedisStore } from '../../../src/stores/redis/create-redis-store.js';
 import { RedisStore } from '../../../src/stores/redis/store.js';
-import { newHead, newSession, newUser } from '../../../src/testing/fixtures.js';
+import { newHead, newSession, newUser } from '../../../src/testing/index.js';
 import { freePort, startRedisServer } from '../../helpers/redis-server.js';
 import { useRedis } from './use-redis.js';
 

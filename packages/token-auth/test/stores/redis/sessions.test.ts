@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NewSessionRecord } from '../../../src/stores/port.js';
 import type { RedisStore } from '../../../src/stores/redis/store.js';
-import { DAY_MS, MINUTE_MS, newHead, newSession, storedSession } from '../../../src/testing/fixtures.js';
+import { DAY_MS, MINUTE_MS, newHead, newSession, storedSession } from '../../../src/testing/index.js';
 import { useRedis } from './use-redis.js';
 
 const redis = useRedis();
@@ -38,79 +37,7 @@ async function timed(write: () => Promise<unknown>): Promise<{ before: number; a
   return { before, after: Date.now() };
 }
 
-describe('RedisStore sessions', () => {
-  it('lists a started session as stored, never rotated', async () => {
-    const store = redis.open();
-    const session = newSession({ userId: 1, createdAt: T0 });
-
-    await store.startSession(session);
-
-    expect(await store.listSessions(1, T0)).toEqual([storedSession(session)]);
-  });
-
-  it('moves the head of a live session and answers the session after the move', async () => {
-    const { store, session } = await sessionWith(0);
-    const next = newHead(T0 + 2 * DAY_MS);
-
-    const result = await store.rotate(session.headHash, next, T0 + 5);
-
-    expect(result).toEqual({
-      status: 'rotated',
-      session: {
-        ...session,
-        headHash: next.hash,
-        previousHash: session.headHash,
-        rotatedAt: T0 + 5,
-        lastUsedAt: T0 + 5,
-        expiresAt: next.expiresAt,
-      },
-    });
-  });
-
-  it.each([
-    ['the head’s parent', 1, 'parent'],
-    ['an older rotated token', 0, 'reused'],
-  ] as const)('answers %s with the stored session and changes nothing', async (_, index, status) => {
-    const { store, session, hashes, now } = await sessionWith(2);
-
-    const result = await store.rotate(hashes[index] as string, newHead(now + DAY_MS), now);
-
-    expect(result).toEqual({ status, session });
-    expect(await store.listSessions(1, now)).toEqual([session]);
-  });
-
-  it('answers unknown for a hash no session ever had', async () => {
-    const { store, now } = await sessionWith(1);
-
-    expect(await store.rotate('f'.repeat(64), newHead(now + DAY_MS), now)).toEqual({ status: 'unknown' });
-  });
-
-  it.each([
-    ['head', 2],
-    ['parent', 1],
-    ['older token', 0],
-  ])('answers expired for the %s of an expired session, by the caller’s clock', async (_, index) => {
-    const { store, session, hashes } = await sessionWith(2, 10 * MINUTE_MS);
-
-    const result = await store.rotate(
-      hashes[index] as string,
-      newHead(Number.MAX_SAFE_INTEGER),
-      session.expiresAt,
-    );
-
-    expect(result).toEqual({ status: 'expired' });
-  });
-
-  it('answers unknown for every token of an ended session', async () => {
-    const { store, session, hashes, now } = await sessionWith(2);
-
-    await store.endSession(1, session.id);
-
-    for (const hash of hashes) {
-      expect(await store.rotate(hash, newHead(now + DAY_MS), now)).toEqual({ status: 'unknown' });
-    }
-  });
-
+describe('RedisStore sessions across connections', () => {
   it('lets exactly one of concurrent rotations over separate connections win; the others see parent', async () => {
     const { store, session } = await sessionWith(0);
     const stores = [store, redis.open({ keyPrefix: store.prefix }), redis.open({ keyPrefix: store.prefix })];
@@ -123,49 +50,6 @@ describe('RedisStore sessions', () => {
 
     expect(results.filter((result) => result?.status === 'rotated')).toHaveLength(1);
     expect(results.filter((result) => result?.status === 'parent')).toHaveLength(29);
-  });
-
-  it('ends a session once: the second call answers false', async () => {
-    const { store, session } = await sessionWith(1);
-
-    expect([await store.endSession(1, session.id), await store.endSession(1, session.id)]).toEqual([
-      true,
-      false,
-    ]);
-  });
-
-  it('leaves the session of another user alone', async () => {
-    const { store, session, now } = await sessionWith(1);
-
-    expect(await store.endSession(2, session.id)).toBe(false);
-    expect(await store.listSessions(1, now)).toEqual([session]);
-  });
-
-  it('ends every session of a user but the one kept, and counts them', async () => {
-    const store = redis.open();
-    const sessions = [0, 1, 2].map((i) => newSession({ userId: 1, createdAt: T0 + i }));
-    const other = newSession({ userId: 2, createdAt: T0 });
-    for (const session of [...sessions, other]) await store.startSession(session);
-
-    const ended = await store.endUserSessions(1, { except: sessions[1]?.id });
-
-    expect(ended).toBe(2);
-    expect(await store.listSessions(1, T0 + 10)).toEqual([storedSession(sessions[1] as NewSessionRecord)]);
-    expect(await store.listSessions(2, T0 + 10)).toEqual([storedSession(other)]);
-  });
-
-  it('lists live sessions oldest first, without expired or ended ones', async () => {
-    const store = redis.open();
-    const newest = newSession({ userId: 1, createdAt: T0 + 3, expiresAt: T0 + DAY_MS });
-    const expired = newSession({ userId: 1, createdAt: T0, expiresAt: T0 + 50 });
-    const oldest = newSession({ userId: 1, createdAt: T0 + 1, expiresAt: T0 + DAY_MS });
-    const ended = newSession({ userId: 1, createdAt: T0 + 2, expiresAt: T0 + DAY_MS });
-    for (const session of [newest, expired, oldest, ended]) await store.startSession(session);
-    await store.endSession(1, ended.id);
-
-    const listed = await store.listSessions(1, T0 + 50);
-
-    expect(listed).toEqual([storedSession(oldest), storedSession(newest)]);
   });
 });
 
