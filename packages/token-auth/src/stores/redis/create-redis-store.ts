@@ -23,7 +23,7 @@ import { RedisStore } from './store.js';
  * @param options - Key prefix, garbage-collection grace, history cap, ioredis options (see
  *   {@link CreateRedisStoreOptions.redisOptions} for the defaults the store sets).
  * @returns The connected store.
- * @throws {@link ConfigError} when the URL or an option is invalid, or when `ioredis` is not
+ * @throws {@link "token-auth"!ConfigError} when the URL or an option is invalid, or when `ioredis` is not
  *   installed; Redis's own error when it cannot be reached (the client is closed again).
  * @example
  * ```ts

@@ -77,7 +77,7 @@ export class RedisStore implements TokenAuthStore {
   /**
    * @param client - An ioredis client, used as it is (see the class description).
    * @param options - Key prefix, garbage-collection grace, history cap.
-   * @throws {@link ConfigError} when an option is invalid (naming it), when the client sets
+   * @throws {@link "token-auth"!ConfigError} when an option is invalid (naming it), when the client sets
    *   ioredis's `keyPrefix`, or when it combines `enableAutoPipelining` with
    *   `autoResendUnfulfilledCommands: false`, which ioredis 5 can leave hanging.
    */
@@ -116,7 +116,7 @@ export class RedisStore implements TokenAuthStore {
     await this.#call(() => this.client.ping());
   }
 
-  /** {@inheritDoc TokenAuthStore.createUser} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.createUser} */
   async createUser(user: NewUserRecord): Promise<UserRecord> {
     const id = await this.#call(() =>
       CREATE_USER.run(
@@ -129,13 +129,13 @@ export class RedisStore implements TokenAuthStore {
     return { ...structuredClone(user), id: toInteger(id, 'user id') };
   }
 
-  /** {@inheritDoc TokenAuthStore.getUserById} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.getUserById} */
   async getUserById(id: number): Promise<UserRecord | undefined> {
     const hash = await this.#call(() => this.client.hgetall(this.#key(`user:${id}`)));
     return Object.keys(hash).length === 0 ? undefined : parseUser(hash);
   }
 
-  /** {@inheritDoc TokenAuthStore.getUserByEmailKey} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.getUserByEmailKey} */
   async getUserByEmailKey(emailKey: string): Promise<UserRecord | undefined> {
     const reply = await this.#call(() =>
       GET_USER_BY_EMAIL.run(this.client, [this.#key(`email:${emailKey}`)], [this.#key('user:')]),
@@ -145,7 +145,7 @@ export class RedisStore implements TokenAuthStore {
     return parseUser(reply);
   }
 
-  /** {@inheritDoc TokenAuthStore.updateUser} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.updateUser} */
   async updateUser(id: number, patch: UserPatch): Promise<UserRecord | undefined> {
     const reply = await this.#call(() =>
       UPDATE_USER.run(
@@ -164,7 +164,7 @@ export class RedisStore implements TokenAuthStore {
     return parseUser(reply);
   }
 
-  /** {@inheritDoc TokenAuthStore.startSession} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.startSession} */
   async startSession(session: NewSessionRecord): Promise<void> {
     const { id, userId, headHash, createdAt, expiresAt } = session;
     const record = { ...session, previousHash: null, rotatedAt: null, lastUsedAt: createdAt };
@@ -177,7 +177,7 @@ export class RedisStore implements TokenAuthStore {
     );
   }
 
-  /** {@inheritDoc TokenAuthStore.rotate} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.rotate} */
   async rotate(presentedHash: string, next: NextHead, now: number): Promise<RotateResult> {
     const reply = await this.#call(() =>
       ROTATE.run(
@@ -194,7 +194,7 @@ export class RedisStore implements TokenAuthStore {
     return { status, session: parseSession(id, fields) };
   }
 
-  /** {@inheritDoc TokenAuthStore.endSession} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.endSession} */
   async endSession(userId: number, sessionId: string): Promise<boolean> {
     const ended = await this.#call(() =>
       END_SESSION.run(
@@ -206,7 +206,7 @@ export class RedisStore implements TokenAuthStore {
     return ended === 1;
   }
 
-  /** {@inheritDoc TokenAuthStore.endUserSessions} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.endUserSessions} */
   async endUserSessions(userId: number, options: { except?: string | undefined } = {}): Promise<number> {
     const ended = await this.#call(() =>
       END_USER_SESSIONS.run(
@@ -218,7 +218,7 @@ export class RedisStore implements TokenAuthStore {
     return toInteger(ended, 'ended sessions');
   }
 
-  /** {@inheritDoc TokenAuthStore.listSessions} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.listSessions} */
   async listSessions(userId: number, now: number): Promise<SessionRecord[]> {
     const flat = asArray(
       await this.#call(() =>
@@ -234,7 +234,7 @@ export class RedisStore implements TokenAuthStore {
     return sessions;
   }
 
-  /** {@inheritDoc TokenAuthStore.getSettings} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.getSettings} */
   async getSettings(): Promise<Partial<StoredSettings> | undefined> {
     const hash = await this.#call(() => this.client.hgetall(this.#key('settings')));
     if (Object.keys(hash).length === 0) return undefined;
@@ -245,7 +245,7 @@ export class RedisStore implements TokenAuthStore {
     return settings;
   }
 
-  /** {@inheritDoc TokenAuthStore.updateSettings} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.updateSettings} */
   async updateSettings(values: Partial<StoredSettings>, changes: readonly SettingsChange[]): Promise<void> {
     const pairs = Object.entries(values).filter(([, value]) => value !== undefined);
     if (pairs.length === 0 && changes.length === 0) return;
@@ -263,7 +263,7 @@ export class RedisStore implements TokenAuthStore {
     );
   }
 
-  /** {@inheritDoc TokenAuthStore.listSettingsHistory} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.listSettingsHistory} */
   async listSettingsHistory(limit: number): Promise<SettingsChange[]> {
     if (!(limit >= 1)) return [];
     const stop = Number.isFinite(limit) ? Math.floor(limit) - 1 : -1;
@@ -271,7 +271,7 @@ export class RedisStore implements TokenAuthStore {
     return entries.map(parseChange);
   }
 
-  /** {@inheritDoc TokenAuthStore.hit} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.hit} */
   async hit(key: string, windowMs: number, now: number): Promise<HitResult> {
     const resetAt = now + windowMs;
     const reply = await this.#call(() =>
@@ -281,7 +281,7 @@ export class RedisStore implements TokenAuthStore {
     return { count: toNumber(count, 'hit count'), resetAt: toNumber(end, 'hit resetAt') };
   }
 
-  /** {@inheritDoc TokenAuthStore.peekHits} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.peekHits} */
   async peekHits(key: string, now: number): Promise<HitResult> {
     const [count, end] = await this.#call(() =>
       this.client.hmget(this.#key(`hits:${key}`), 'count', 'resetAt'),
@@ -291,7 +291,7 @@ export class RedisStore implements TokenAuthStore {
     return { count: toNumber(count, 'hit count'), resetAt };
   }
 
-  /** {@inheritDoc TokenAuthStore.resetHits} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.resetHits} */
   async resetHits(key: string): Promise<void> {
     await this.#call(() => this.client.del(this.#key(`hits:${key}`)));
   }

@@ -8,21 +8,21 @@ const redis = useRedis();
 // Far from Redis's clock on purpose: validity must follow the times passed in.
 const T0 = 1_000_000;
 
-/** A store with one session of user 1 started at T0, rotated `rotations` times a minute apart. */
-async function sessionWith(rotations: number, lifetimeMs = DAY_MS) {
+/** A store with one session of user 1 started at T0, rotated `rotations` times a minute apart, each head living a day. */
+async function sessionWith(rotations: number) {
   const store = redis.open();
-  const started = newSession({ userId: 1, createdAt: T0, expiresAt: T0 + lifetimeMs });
+  const started = newSession({ userId: 1, createdAt: T0, expiresAt: T0 + DAY_MS });
   await store.startSession(started);
   const hashes = [started.headHash];
   let session = storedSession(started);
   for (let i = 1; i <= rotations; i++) {
     const now = T0 + i * MINUTE_MS;
-    const result = await store.rotate(session.headHash, newHead(now + lifetimeMs), now);
+    const result = await store.rotate(session.headHash, newHead(now + DAY_MS), now);
     if (result.status !== 'rotated') throw new Error(`rotation ${i} answered ${result.status}`);
     session = result.session;
     hashes.push(session.headHash);
   }
-  return { store, session, hashes, now: T0 + (rotations + 1) * MINUTE_MS };
+  return { store, session, hashes };
 }
 
 /** Absolute expiry (Redis's clock, ms) of a key of `store`. */
