@@ -15,8 +15,11 @@ import { createApp } from './app.js';
 import type { ServerConfig } from './config.js';
 import { ConfigEnvError } from './config.js';
 import { resolveJwtSecret } from './jwt-secret.js';
+import { redactDatabaseUrl } from './lib/redact-url.js';
 import { createScoreDemo } from './score-demo.js';
 import { dataDirOf, openStore } from './store.js';
+
+export { redactDatabaseUrl } from './lib/redact-url.js';
 
 /**
  * The `iss` claim of this server's access tokens (checked on verification). They carry an
@@ -26,41 +29,6 @@ export const TOKEN_ISSUER = 'koa-server';
 
 /** How long a graceful close waits for in-flight requests before cutting connections, in ms. */
 export const SHUTDOWN_GRACE_MS = 10_000;
-
-/**
- * The database URL as it may be logged: without user name, password, query or fragment.
- * A string that does not parse as a URL has everything between `//` and its last `@`
- * masked (a password may itself contain `@` or `/`).
- *
- * @param databaseUrl - `DATABASE_URL` as configured, for example `redis://:secret@host:6379/0`.
- * @returns The URL without credentials, for example `redis://host:6379/0`.
- * @example
- * ```ts
- * redactDatabaseUrl('redis://:p@ss@10.0.0.5:6379/0'); // 'redis://10.0.0.5:6379/0'
- * ```
- */
-export function redactDatabaseUrl(databaseUrl: string): string {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(databaseUrl);
-  } catch {
-    parsed = undefined;
-  }
-  if (parsed) {
-    parsed.username = '';
-    parsed.password = '';
-    parsed.search = '';
-    parsed.hash = '';
-    return parsed.href;
-  }
-  const start = databaseUrl.indexOf('//');
-  const end = databaseUrl.lastIndexOf('@');
-  const masked =
-    start !== -1 && end > start
-      ? `${databaseUrl.slice(0, start + 2)}***${databaseUrl.slice(end)}`
-      : databaseUrl;
-  return masked.split('?')[0] ?? '';
-}
 
 /** A running server. */
 export interface RunningServer {
