@@ -45,7 +45,7 @@ export function resolveJwtSecret(options: {
   if (options.dataDir === undefined) return { secret: generated, source: 'ephemeral' };
 
   const file = join(options.dataDir, SECRET_FILE_NAME);
-  mkdirSync(options.dataDir, { recursive: true });
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   try {
     // `wx`: never overwrite; of two first starts racing, one writes and both read its secret.
     writeFileSync(file, `${generated}\n`, { mode: 0o600, flag: 'wx' });

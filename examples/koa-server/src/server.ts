@@ -15,9 +15,10 @@ import { createApp } from './app.js';
 import type { ServerConfig } from './config.js';
 import { ConfigEnvError } from './config.js';
 import { resolveJwtSecret } from './jwt-secret.js';
+import { ensurePrivateDatabaseFile } from './lib/private-files.js';
 import { redactDatabaseUrl } from './lib/redact-url.js';
 import { createScoreDemo } from './score-demo.js';
-import { dataDirOf, openStore } from './store.js';
+import { dataDirOf, openStore, sqliteFileOf } from './store.js';
 
 export { redactDatabaseUrl } from './lib/redact-url.js';
 
@@ -63,6 +64,8 @@ export interface RunningServer {
  * ```
  */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  const databaseFile = sqliteFileOf(config.databaseUrl);
+  if (databaseFile !== undefined) ensurePrivateDatabaseFile(databaseFile);
   const dataDir = dataDirOf(config.databaseUrl);
   const resolved = resolveJwtSecret({ configured: config.jwtSecret, dataDir });
   if (resolved.source === 'generated' || resolved.source === 'file') {
