@@ -89,6 +89,13 @@ describe('createRedisStore', () => {
     await expect(attempt).rejects.toThrow(name);
   });
 
+  it('refuses redisOptions that set ioredis’s own keyPrefix', async () => {
+    const attempt = createRedisStore(redis.server.url(), { redisOptions: { keyPrefix: 'x:' } });
+
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toThrow(/keyPrefix/);
+  });
+
   it('rejects with the connection error when nothing listens at the URL', async () => {
     const port = await freePort();
 

@@ -80,6 +80,13 @@ describe('RedisStore settings', () => {
     expect(await store.listSettingsHistory(10)).toEqual([changes[2], changes[1]]);
     expect(await store.getSettings()).toEqual({ accessTokenTtlSeconds: 90 });
   });
+
+  it('rejects a history entry it cannot parse rather than leaving it out', async () => {
+    const store = redis.open();
+    await redis.admin.lpush(`${store.prefix}settings:history`, '{"key":"nope"}');
+
+    await expect(store.listSettingsHistory(10)).rejects.toThrow(/history entry/);
+  });
 });
 
 describe('RedisStore hit counters', () => {
