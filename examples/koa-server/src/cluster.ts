@@ -5,8 +5,8 @@
  * SIGTERM or SIGINT every worker shuts down gracefully and the primary exits.
  *
  * The workers share nothing in memory, so they must share a store: `DATABASE_URL` must
- * be a `redis://` URL (and `JWT_SECRET` set, so that every worker verifies the others'
- * tokens).
+ * be a `redis://` or `postgres://` URL (and `JWT_SECRET` set, so that every worker verifies
+ * the others' tokens).
  *
  *   WORKERS=2 DATABASE_URL=redis://127.0.0.1:6379/0 JWT_SECRET=… node dist/cluster.js
  *
@@ -16,6 +16,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { usage } from './config.js';
 
 /** A worker exiting sooner than this after its start counts as a crash at startup. */
 const EARLY_EXIT_MS = 5_000;
@@ -27,11 +28,33 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(
+    usage('node dist/cluster.js', [
+      {
+        name: 'WORKERS',
+        defaultValue: 'one per CPU',
+        description:
+          'Server processes to fork (1 to 256); DATABASE_URL must then be a redis:// or postgres:// URL.',
+      },
+    ]),
+  );
+  process.exit(0);
+}
+
+if (process.env.WORKERS !== undefined && process.env.WORKERS.trim() === '') {
+  fail('WORKERS is set but empty; unset it to fork one worker per CPU or give a number');
+}
 const workersText = process.env.WORKERS?.trim() || String(availableParallelism());
 const workers = /^\d{1,3}$/.test(workersText) ? Number(workersText) : Number.NaN;
 if (!(workers >= 1 && workers <= 256)) fail(`WORKERS must be an integer from 1 to 256, got "${workersText}"`);
-if (!/^rediss?:\/\//i.test(process.env.DATABASE_URL?.trim() ?? '')) {
-  fail('DATABASE_URL must be a redis:// URL: the workers share no memory, so they need a shared store');
+if (!/^(rediss?|postgres|postgresql):\/\//i.test(process.env.DATABASE_URL?.trim() ?? '')) {
+  fail(
+    'DATABASE_URL must be a redis:// or postgres:// URL: the workers share no memory, so they need a shared store',
+  );
+}
+if (!process.env.JWT_SECRET?.trim()) {
+  fail('JWT_SECRET must be set: every worker must sign and verify with the same secret');
 }
 
 // The workers run the ordinary entry point: main.js when built, main.ts under tsx.

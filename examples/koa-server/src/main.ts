@@ -1,27 +1,42 @@
 /**
  * The server's entry point (`npm start`): read the environment, start, and shut down
  * gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight requests, close the
- * store, exit 0). A configuration error prints one clear line and exits 1.
+ * store, exit 0). `--help` prints the variables and exits. A start that fails (bad
+ * configuration, port in use, database locked...) prints one line saying why on stderr
+ * and exits 1.
  *
  * @module
  */
 
 import type { ServerConfig } from './config.js';
-import { ConfigEnvError, parseConfig } from './config.js';
+import { parseConfig, usage } from './config.js';
+import { describeStartupFailure } from './lib/startup-failure.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 
+function fail(line: string): never {
+  // stderr is synchronous for files and pipes: the line is out before the exit.
+  process.stderr.write(`koa-server: ${line}\n`);
+  process.exit(1);
+}
+
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(usage('node dist/main.js'));
+    return;
+  }
+  if (args.length > 0) {
+    fail(
+      `unknown argument "${args[0]}": the server is configured by environment variables (PORT=8080 node dist/main.js); see --help`,
+    );
+  }
+
   let config: ServerConfig;
   try {
     config = parseConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigEnvError) {
-      process.stderr.write(`koa-server: invalid configuration: ${error.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw error;
+    fail(describeStartupFailure(error, undefined));
   }
   const logger = createLogger({ level: config.logLevel });
 
@@ -29,13 +44,10 @@ async function main(): Promise<void> {
   try {
     running = await startServer(config, logger);
   } catch (error) {
-    if (error instanceof ConfigEnvError) {
-      logger.fatal({ variable: error.variable }, `invalid configuration: ${error.message}`);
-    } else {
-      logger.fatal({ err: error }, 'cannot start');
-    }
-    process.exitCode = 1;
-    return;
+    // Operators get one line; the stack is there for whoever asks for debug logs.
+    logger.debug({ err: error }, 'cannot start');
+    logger.flush();
+    fail(describeStartupFailure(error, config));
   }
 
   const shutdown = (signal: NodeJS.Signals) => {

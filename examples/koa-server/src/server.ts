@@ -79,6 +79,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
 
   const store = await openStore(config.databaseUrl, {
     sqlitePurgeIntervalSeconds: config.sqlitePurgeIntervalSeconds,
+    autoMigrate: config.autoMigrate,
   });
   try {
     const auth = createTokenAuth({
@@ -87,6 +88,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       issuer: TOKEN_ISSUER,
       ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
       reuseGraceMs: config.refreshReuseGraceMs,
+      throttle: { maxFailuresPerClient: config.loginMaxFailuresPerClient },
     });
     if (config.admin) await ensureAdmin(auth, config.admin, logger);
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigEnvError, DEFAULT_DATABASE_URL, parseConfig } from '../src/config.js';
+import {
+  ConfigEnvError,
+  DEFAULT_DATABASE_URL,
+  ENVIRONMENT_VARIABLES,
+  parseConfig,
+  usage,
+} from '../src/config.js';
 
 const SECRET = 'a'.repeat(32);
 
@@ -52,7 +58,7 @@ describe('parseConfig', () => {
   });
 
   it('rejects an unknown DATABASE_URL scheme, naming DATABASE_URL', () => {
-    const error = errorOf({ DATABASE_URL: 'postgres://localhost/db' });
+    const error = errorOf({ DATABASE_URL: 'mysql://localhost/db' });
     expect(error.variable).toBe('DATABASE_URL');
     expect(error.message).toContain('sqlite://');
   });
@@ -128,5 +134,76 @@ describe('parseConfig', () => {
 
   it.each(['-1', '1.5', 'often', '86401'])('rejects SQLITE_PURGE_INTERVAL=%s, naming it', (value) => {
     expect(errorOf({ SQLITE_PURGE_INTERVAL: value }).variable).toBe('SQLITE_PURGE_INTERVAL');
+  });
+
+  it.each([
+    'postgres://app:secret@db.internal:5432/auth',
+    'postgresql://db/auth',
+    'keyv+sqlite://./data/kv.sqlite',
+  ])('accepts DATABASE_URL=%s', (url) => {
+    expect(parseConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+  });
+
+  it.each(['PORT', 'HOST', 'DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD', 'LOG_LEVEL', 'AUTO_MIGRATE'])(
+    'rejects %s set but empty, naming it, instead of using the default',
+    (name) => {
+      const error = errorOf({ [name]: ' ' });
+      expect(error.variable).toBe(name);
+      expect(error.message).toContain('is set but empty');
+    },
+  );
+
+  it('names the default an empty PORT would have meant', () => {
+    expect(errorOf({ PORT: '' }).message).toBe(
+      'PORT: is set but empty; unset it to use the default (8000) or give it a value',
+    );
+  });
+
+  it('reads an empty NODE_ENV as unset, as the rest of the ecosystem does', () => {
+    expect(parseConfig({ NODE_ENV: '' }).production).toBe(false);
+  });
+
+  it('applies SQL migrations at start by default', () => {
+    expect(parseConfig({}).autoMigrate).toBe(true);
+  });
+
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['TRUE', true],
+  ])('reads AUTO_MIGRATE=%s as %s', (text, expected) => {
+    expect(parseConfig({ AUTO_MIGRATE: text }).autoMigrate).toBe(expected);
+  });
+
+  it('rejects an AUTO_MIGRATE that is not a boolean, naming it', () => {
+    expect(errorOf({ AUTO_MIGRATE: 'later' }).variable).toBe('AUTO_MIGRATE');
+  });
+
+  it('allows 100 failed logins per client by default and reads LOGIN_MAX_FAILURES_PER_CLIENT', () => {
+    expect(parseConfig({}).loginMaxFailuresPerClient).toBe(100);
+    expect(parseConfig({ LOGIN_MAX_FAILURES_PER_CLIENT: '100000' }).loginMaxFailuresPerClient).toBe(100_000);
+  });
+
+  it.each(['0', '-5', 'many'])('rejects LOGIN_MAX_FAILURES_PER_CLIENT=%s, naming it', (value) => {
+    expect(errorOf({ LOGIN_MAX_FAILURES_PER_CLIENT: value }).variable).toBe('LOGIN_MAX_FAILURES_PER_CLIENT');
+  });
+});
+
+describe('usage', () => {
+  it('lists every variable parseConfig reads, with its default', () => {
+    const text = usage('node dist/main.js');
+    for (const variable of ENVIRONMENT_VARIABLES) {
+      expect(text).toMatch(new RegExp(`^  ${variable.name} `, 'm'));
+    }
+    expect(text.replace(/\s+/g, ' ')).toContain('Default: sqlite://./data/auth.sqlite.');
+  });
+
+  it('keeps every line within 100 columns', () => {
+    const widest = Math.max(
+      ...usage('node dist/main.js')
+        .split('\n')
+        .map((line) => line.length),
+    );
+    expect(widest).toBeLessThanOrEqual(100);
   });
 });

@@ -1,70 +1,25 @@
 /**
  * The entry point as `npm start` runs it, in a child process (through tsx, so no build
- * is needed): configuration from the environment, /healthz, and a graceful SIGTERM.
+ * is needed): `--help`, configuration from the environment, /healthz, private data files
+ * and a graceful SIGTERM. Refusals to start are in startup-failures.test.ts.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ENVIRONMENT_VARIABLES } from '../src/config.js';
 import { createClient } from './helpers/http-client.js';
+import { killAll, runMain, startMain } from './helpers/run-main.js';
 import { makeTempDir } from './helpers/test-server.js';
 
-const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const temp = makeTempDir();
-const children: ChildProcess[] = [];
 afterAll(() => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  killAll();
   temp.remove();
 });
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  stdout: () => string;
-  exit: Promise<number | null>;
-}
-
-function run(env: Record<string, string>): {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-} {
-  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info' };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: PACKAGE_DIR,
-    env: { ...base, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
-
-async function start(env: Record<string, string>): Promise<Started> {
-  const started = run(env);
-  const url = await new Promise<string>((resolve, reject) => {
-    const check = () => {
-      for (const line of started.stdout().split('\n')) {
-        if (line.includes('"msg":"listening"')) return resolve(JSON.parse(line).url);
-      }
-    };
-    started.child.stdout?.on('data', check);
-    started.exit.then((code) => reject(new Error(`exited ${code}: ${started.stderr()}${started.stdout()}`)));
-  });
-  return { child: started.child, url, stdout: started.stdout, exit: started.exit };
-}
+const start = (env: Record<string, string>) => startMain({ env });
 
 const ADMIN = { ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'admin-password-1' };
 
@@ -127,28 +82,50 @@ describe('the entry point', () => {
     expect(server.stdout()).toContain('JWT_SECRET is not set');
     expect(server.stdout()).not.toContain(secret);
   });
+});
 
-  it('refuses to start in production without JWT_SECRET: exit 1 and a message naming it', async () => {
-    const result = run({ NODE_ENV: 'production', PORT: '0', DATABASE_URL: 'memory://' });
-    expect(await result.exit).toBe(1);
-    expect(result.stderr()).toContain('JWT_SECRET: is required when NODE_ENV=production');
+describe('the entry point with --help', () => {
+  it.each(['--help', '-h'])('%s prints every environment variable and exits 0', async (flag) => {
+    const cwd = join(temp.dir, `help${flag}`);
+    mkdirSync(cwd);
+    const result = runMain({ args: [flag], cwd });
+    expect(await result.exit).toBe(0);
+    for (const { name } of ENVIRONMENT_VARIABLES)
+      expect(result.stdout()).toMatch(new RegExp(`^  ${name} `, 'm'));
+    expect(result.stdout()).toMatch(/AUTO_MIGRATE +Apply pending SQL migrations at start.*Default: true\./s);
+    expect(result.stderr()).toBe('');
   });
 
-  it('refuses an invalid PORT: exit 1 and a message naming it', async () => {
-    const result = run({ PORT: 'http', DATABASE_URL: 'memory://' });
-    expect(await result.exit).toBe(1);
-    expect(result.stderr()).toContain('invalid configuration: PORT');
+  it('creates no data folder and does not listen', async () => {
+    const cwd = join(temp.dir, 'help-quiet');
+    mkdirSync(cwd);
+    const result = runMain({ args: ['--help'], cwd, env: { PORT: '0' } });
+    expect(await result.exit).toBe(0);
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(result.stdout()).not.toContain('"msg":"listening"');
   });
+});
 
-  it('refuses an ADMIN_PASSWORD the core rejects: exit 1 naming ADMIN_PASSWORD', async () => {
-    const result = run({
-      PORT: '0',
-      DATABASE_URL: 'memory://',
-      ADMIN_EMAIL: 'a@example.com',
-      ADMIN_PASSWORD: 'short',
-    });
-    expect(await result.exit).toBe(1);
-    expect(result.stdout()).toContain('ADMIN_PASSWORD');
-    expect(result.stdout()).not.toContain('"short"');
+describe('the SQLite files', () => {
+  it('are created private: the database and its -wal and -shm files are mode 0600 in a 0700 folder', async () => {
+    const dir = join(temp.dir, 'private', 'data');
+    const server = await start({ PORT: '0', DATABASE_URL: `sqlite://${dir}/auth.sqlite` });
+    try {
+      // A write, so that the write-ahead log and its index certainly exist.
+      expect(
+        (
+          await createClient(server.url).post('/api/register/', {
+            email: 'w@example.com',
+            password: 'password',
+          })
+        ).status,
+      ).toBe(201);
+      const files = ['auth.sqlite', 'auth.sqlite-wal', 'auth.sqlite-shm'];
+      const modes = files.map((name) => [name, (statSync(join(dir, name)).mode & 0o777).toString(8)]);
+      expect(modes).toEqual(files.map((name) => [name, '600']));
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+    } finally {
+      await server.stop();
+    }
   });
 });
