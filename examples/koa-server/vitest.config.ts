@@ -10,7 +10,11 @@ export default defineProject({
   resolve: {
     alias: [
       { find: /^token-auth$/, replacement: source('../../packages/token-auth/src/index.ts') },
-      { find: /^token-auth\/redis$/, replacement: source('../../packages/token-auth/src/redis.ts') },
+      ...['keyv', 'redis', 'sql'].map((name) => ({
+        find: new RegExp(`^token-auth/${name}$`),
+        replacement: source(`../../packages/token-auth/src/stores/${name}/index.ts`),
+      })),
+      { find: /^token-auth\/testing$/, replacement: source('../../packages/token-auth/src/testing/index.ts') },
       { find: /^@game\/score$/, replacement: source('../../packages/score/src/index.ts') },
     ],
   },

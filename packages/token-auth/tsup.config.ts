@@ -10,6 +10,9 @@ export default defineConfig({
     cli: 'src/cli.ts',
   },
   format: ['esm', 'cjs'],
+  // Shared chunks in CJS too, so every subpath shares one copy of the error classes
+  // (`instanceof ConfigError` holds across `token-auth` and `token-auth/redis`).
+  splitting: true,
   dts: true,
   sourcemap: true,
   clean: true,

@@ -34,7 +34,10 @@ function servedOperations(): string[] {
   });
   const operations = routers.flatMap((router) =>
     router.stack.flatMap((layer) =>
-      layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${layer.path}`),
+      // The router's `:id` is the document's `{id}`.
+      layer.methods
+        .filter((m) => m !== 'HEAD')
+        .map((m) => `${m} ${String(layer.path).replace(/:([a-z]+)/g, '{$1}')}`),
     ),
   );
   // The HTML pages (/admin/…, /api/docs/…) are pages, not API operations.

@@ -168,8 +168,8 @@ function requireClaims(input: EndpointInput): AccessTokenClaims {
 }
 
 /**
- * Runs an operation for the token's user, answering 401 when that user no longer exists (the
- * core refuses an inactive user's token itself, as `invalid_token`).
+ * Runs an operation for the token's user, answering 401 when that user no longer exists or is
+ * inactive (the core refuses an inactive user's token itself, as `invalid_token`).
  */
 async function asTokenUser<T>(operation: Promise<T>): Promise<T> {
   try {
@@ -177,6 +177,9 @@ async function asTokenUser<T>(operation: Promise<T>): Promise<T> {
   } catch (error) {
     if (isTokenAuthError(error) && error.code === 'user_not_found') {
       throw invalidToken('invalid_token', 'The user of this token no longer exists.', error);
+    }
+    if (isTokenAuthError(error) && error.code === 'invalid_token') {
+      throw invalidToken('invalid_token', 'The user of this token is inactive.', error);
     }
     throw error;
   }
