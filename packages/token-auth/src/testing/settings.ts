@@ -143,15 +143,18 @@ export function settingsTests<F extends StoreFixture>(suite: Suite<F>): void {
         const violations: string[] = [];
         let writing = true;
         const writer = (async () => {
-          for (const i of range(writes)) {
-            await store.updateSettings({ accessTokenTtlSeconds: 100 + i }, [
-              change('accessTokenTtlSeconds', 99 + i, 100 + i, t0 + i, null),
-            ]);
+          try {
+            for (const i of range(writes)) {
+              await store.updateSettings({ accessTokenTtlSeconds: 100 + i }, [
+                change('accessTokenTtlSeconds', 99 + i, 100 + i, t0 + i, null),
+              ]);
+            }
+          } finally {
+            writing = false;
           }
-          writing = false;
         })();
         const reader = async () => {
-          while (writing) {
+          while (writing && violations.length === 0) {
             const before = (await store.getSettings())?.accessTokenTtlSeconds;
             const history = (await store.listSettingsHistory(writes + 1)).map((entry) => entry.newValue);
             const after = (await store.getSettings())?.accessTokenTtlSeconds;
@@ -161,6 +164,8 @@ export function settingsTests<F extends StoreFixture>(suite: Suite<F>): void {
               violations.push(`history ${history[0]} without its value (read ${after})`);
             if (after === undefined && history.length > 0)
               violations.push(`history ${history[0]} without values`);
+            // Let timers and I/O run: a synchronous store would otherwise starve the writer.
+            await new Promise((resolve) => setImmediate(resolve));
           }
         };
         await Promise.all([writer, reader(), reader(), reader()]);

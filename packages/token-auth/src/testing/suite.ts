@@ -154,6 +154,11 @@ export class Suite<F extends StoreFixture> {
     this.#it(title, () => this.run(body));
   }
 
+  /** Registers a test that makes its own stores (through {@link Suite.run}). */
+  itPlain(title: string, body: () => Promise<void>): void {
+    this.#it(title, body);
+  }
+
   /** Registers a test that needs a hook of the harness; skipped (or left out) without it. */
   itWith(hook: HarnessHook, title: string, body: ContextBody<F>): void {
     if (this.harness[hook]) this.it(title, body);
