@@ -22,10 +22,11 @@ import {
 import { DEFAULT_BODY_LIMIT_BYTES } from './http/request.js';
 import { bearerAuth, staffOnly } from './koa/bearer-auth.js';
 import { jsonBody } from './koa/json-body.js';
-import { createPagesRouter, swaggerUiDistDir } from './koa/pages.js';
+import { pages } from './koa/pages.js';
 import { problemHandler } from './koa/problem-handler.js';
 import { requestContext } from './koa/request-context.js';
 import type { AppState } from './koa/state.js';
+import { swaggerUiDistDir } from './lib/pages.js';
 import { buildOpenApiDocument } from './openapi.js';
 
 export type { AppState } from './koa/state.js';
@@ -132,13 +133,12 @@ export function createApp(options: CreateAppOptions): App {
   }
 
   const publicDir = options.publicDir ?? fileURLToPath(new URL('../public/', import.meta.url));
-  const pages = createPagesRouter({ publicDir, swaggerUiDir: swaggerUiDistDir() });
 
   app.use(requestContext({ logger }));
   app.use(problemHandler());
   app.use(fallback(mounted));
   app.use(api.routes());
-  app.use(pages.routes());
+  app.use(pages({ publicDir, swaggerUiDir: swaggerUiDistDir() }));
   return app;
 }
 

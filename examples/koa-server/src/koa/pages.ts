@@ -1,41 +1,19 @@
 /**
  * The HTML pages: the admin page (/admin/) and the API documentation (/api/docs/,
- * Swagger UI from the local swagger-ui-dist package). No CDN, no build step.
+ * Swagger UI from the local swagger-ui-dist package), and `/` redirecting to the
+ * documentation. No CDN, no build step. The path table is shared with the node:http server
+ * (src/lib/pages.ts).
  *
  * @module
  */
 
 import { createReadStream } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import Router from '@koa/router';
-import type { ParameterizedContext } from 'koa';
+import type { Middleware } from 'koa';
+import { routePage } from '../lib/pages.js';
 import { findStaticFile } from '../lib/static-files.js';
 import type { AppState } from './state.js';
 
-/** The swagger-ui-dist files the docs page uses (nothing else of the package is served). */
-const SWAGGER_UI_FILES = new Set([
-  'swagger-ui.css',
-  'swagger-ui-bundle.js',
-  'swagger-ui-standalone-preset.js',
-  'favicon-16x16.png',
-  'favicon-32x32.png',
-]);
-
-/**
- * The folder of the installed swagger-ui-dist package.
- *
- * @returns Its absolute path.
- * @example
- * ```ts
- * swaggerUiDistDir(); // ".../node_modules/swagger-ui-dist"
- * ```
- */
-export function swaggerUiDistDir(): string {
-  return dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-}
-
-/** Options of {@link createPagesRouter}. */
+/** Options of {@link pages}. */
 export interface PagesOptions {
   /** The folder holding `admin/` and `docs/`. */
   publicDir: string;
@@ -44,54 +22,39 @@ export interface PagesOptions {
 }
 
 /**
- * Creates the router of the HTML pages and their assets. `/admin` and `/api/docs`
- * redirect (308) to their trailing-slash form.
+ * Creates the middleware of the HTML pages and their assets (GET and HEAD). `/` redirects
+ * (302) to `/api/docs/`; `/admin` and `/api/docs` redirect (308) to their trailing-slash
+ * form. A path that is no page, or a missing file, is left to the next middleware (a 404).
  *
  * @param options - Where the files are.
- * @returns The router.
+ * @returns The middleware.
  * @example
  * ```ts
- * app.use(createPagesRouter({ publicDir, swaggerUiDir: swaggerUiDistDir() }).routes());
+ * app.use(pages({ publicDir, swaggerUiDir: swaggerUiDistDir() }));
  * ```
  */
-export function createPagesRouter(options: PagesOptions): Router<AppState> {
-  const adminDir = join(options.publicDir, 'admin');
-  const docsDir = join(options.publicDir, 'docs');
-  const router = new Router<AppState>({ strict: true, sensitive: true });
-
-  const serve = (folders: readonly string[], name: string, ctx: ParameterizedContext<AppState>) =>
-    sendFile(ctx, folders, name);
-
-  router.get('/admin', (ctx) => redirectToSlash(ctx));
-  router.get('/admin/', (ctx) => serve([adminDir], 'index.html', ctx));
-  router.get('/admin/:file', (ctx) => serve([adminDir], ctx.params.file ?? '', ctx));
-  router.get('/api/docs', (ctx) => redirectToSlash(ctx));
-  router.get('/api/docs/', (ctx) => serve([docsDir], 'index.html', ctx));
-  router.get('/api/docs/:file', (ctx) => {
-    const name = ctx.params.file ?? '';
-    const folders = SWAGGER_UI_FILES.has(name) ? [docsDir, options.swaggerUiDir] : [docsDir];
-    return serve(folders, name, ctx);
-  });
-  return router;
-}
-
-function redirectToSlash(ctx: ParameterizedContext<AppState>): void {
-  ctx.status = 308;
-  ctx.redirect(`${ctx.path}/${ctx.search}`);
-}
-
-/** Streams a file, or leaves the response alone (→ 404 by the fallback) when there is none. */
-async function sendFile(
-  ctx: ParameterizedContext<AppState>,
-  folders: readonly string[],
-  name: string,
-): Promise<void> {
-  const file = await findStaticFile(folders, name);
-  if (!file) return;
-  ctx.status = 200;
-  ctx.type = file.contentType;
-  ctx.length = file.size;
-  ctx.lastModified = file.modified;
-  ctx.set('Cache-Control', 'no-cache');
-  ctx.body = createReadStream(file.path);
+export function pages(options: PagesOptions): Middleware<AppState> {
+  const folders = { ...options, admin: true };
+  return async function pagesMiddleware(ctx, next) {
+    const route =
+      ctx.method === 'GET' || ctx.method === 'HEAD' ? routePage(ctx.path, ctx.search, folders) : undefined;
+    if (route?.kind === 'redirect') {
+      ctx.status = route.status;
+      ctx.redirect(route.location);
+      return;
+    }
+    if (route?.kind === 'file') {
+      const file = await findStaticFile(route.folders, route.name);
+      if (file) {
+        ctx.status = 200;
+        ctx.type = file.contentType;
+        ctx.length = file.size;
+        ctx.lastModified = file.modified;
+        ctx.set('Cache-Control', 'no-cache');
+        ctx.body = createReadStream(file.path);
+        return;
+      }
+    }
+    await next();
+  };
 }

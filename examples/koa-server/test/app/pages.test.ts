@@ -93,3 +93,49 @@ describe('GET /api/score/ (the @game/score demo)', () => {
     expect(response.status).toBe(400);
   });
 });
+
+describe.each([
+  ['the Koa app', 'koa'],
+  ['the node:http server', 'node'],
+] as const)('the bare address on %s', (_label, kind) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ kind });
+  });
+  afterAll(() => server.close());
+
+  it('redirects GET / to the documentation with a 302', async () => {
+    const response = await server.client.get('/');
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/api/docs/');
+  });
+
+  it('lands on the documentation page, which loads the OpenAPI document of this server', async () => {
+    const page = await server.client.get('/api/docs/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const document = await server.client.get('/api/openapi.json');
+    expect(document.status).toBe(200);
+    expect(Object.keys(document.body.paths)).toContain('/api/login/');
+  });
+});
+
+describe('the documentation on the node:http server', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ kind: 'node' });
+  });
+  afterAll(() => server.close());
+
+  it('serves the page with the page Content-Security-Policy and Swagger UI from swagger-ui-dist', async () => {
+    const page = await server.client.get('/api/docs/');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const bundle = await server.client.get('/api/docs/swagger-ui-bundle.js');
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  });
+
+  it('answers 404 for the admin page, whose API it does not serve', async () => {
+    expect((await server.client.get('/admin/')).status).toBe(404);
+  });
+});
