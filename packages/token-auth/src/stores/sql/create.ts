@@ -100,8 +100,10 @@ export interface SqliteSqlStoreOptions extends SqlStoreOptions {
 /** Options of {@link createSqlStore} with the application's own Kysely instance. */
 export interface KyselySqlStoreOptions extends SqlStoreOptions {
   /**
-   * The application's Kysely instance (or a transaction of it). The store's statements
-   * share its pool; its plugins are bypassed; `close()` leaves it open.
+   * The application's Kysely instance, whose pool the store's statements share (its plugins
+   * are bypassed; `close()` leaves it open). Or a transaction of it: the store's calls then
+   * run inside that transaction (commit or roll back together with the application's
+   * statements) and it purges nothing by itself.
    */
   // biome-ignore lint/suspicious/noExplicitAny: any database type of the application fits.
   db: Kysely<any>;
@@ -217,6 +219,8 @@ export async function createSqliteSqlStore(options: SqliteSqlStoreOptions): Prom
 export async function createSqlStore(options: KyselySqlStoreOptions | UrlSqlStoreOptions): Promise<SqlStore> {
   const who = 'createSqlStore';
   const settings = resolveSettings(who, options ?? {});
+  // A store on a transaction lives as long as the transaction: no purge timer.
+  if ((options as KyselySqlStoreOptions).db?.isTransaction) settings.purgeIntervalMs = 0;
   return openStore(await targetDriver(who, options), settings);
 }
 
@@ -389,21 +393,42 @@ async function sqliteDriver(who: string, options: SqliteSqlStoreOptions): Promis
   if (typeof path !== 'string' || path === '')
     throw new ConfigError(`${who}: path must be a non-empty string`);
   const module = await loadPeer<{ default: typeof BetterSqlite3 }>('better-sqlite3', SUBPATH);
-  const Database = module.default;
-  let db: BetterSqlite3.Database | undefined;
+  let db: BetterSqlite3.Database;
   try {
-    if (!isMemory(path)) createPrivateFile(path);
-    db = new Database(path, { timeout: busyTimeoutMs });
-    // WAL: readers never block the writer and processes share the file; NORMAL: no fsync per
-    // commit (durable at checkpoints; a power cut may lose the last commits, never corrupts).
+    db = openSqliteFile(module.default, path, busyTimeoutMs);
+  } catch (error) {
+    throw new StoreError(`${who}: cannot open the SQLite database file`, { cause: error });
+  }
+  return new BetterSqliteDriver(db, true);
+}
+
+/**
+ * Opens a SQLite file for the store: created with mode 0600 (and its parent directories)
+ * when missing, then `journal_mode=WAL` (readers never block the writer; processes share the
+ * file), `synchronous=NORMAL` (no fsync per commit: durable at checkpoints, a power cut may
+ * lose the last commits but never corrupts), `foreign_keys=ON` and the busy timeout.
+ *
+ * @param Database - better-sqlite3's constructor.
+ * @param path - The file, or `':memory:'`.
+ * @param busyTimeoutMs - How long a statement waits for another connection's lock.
+ * @returns The open database.
+ */
+export function openSqliteFile(
+  Database: typeof BetterSqlite3,
+  path: string,
+  busyTimeoutMs: number,
+): BetterSqlite3.Database {
+  if (!isMemory(path)) createPrivateFile(path);
+  const db = new Database(path, { timeout: busyTimeoutMs });
+  try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
   } catch (error) {
-    db?.close();
-    throw new StoreError(`${who}: cannot open the SQLite database file`, { cause: error });
+    db.close();
+    throw error;
   }
-  return new BetterSqliteDriver(db, true);
+  return db;
 }
 
 /**
