@@ -137,7 +137,9 @@ async function handle(
   }
   const endpoint: Endpoint = match.endpoint;
   const claims =
-    endpoint.security === 'none' ? undefined : await authenticateBearer(deps.auth, req.headers.authorization);
+    endpoint.security === 'none'
+      ? undefined
+      : await authenticateBearer(deps.auth, req.headersDistinct.authorization);
   if (endpoint.security === 'staff' && claims) await deps.auth.requireStaff(claims.userId);
   const body = endpoint.requestSchema ? await readJsonBody(req, { limitBytes }) : undefined;
   return endpoint.run(deps, {

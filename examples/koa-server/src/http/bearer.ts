@@ -39,24 +39,51 @@ export function readBearerToken(authorization: string | undefined): string | und
 }
 
 /**
+ * The one `Authorization` header of a request. Node keeps only the first of repeated
+ * `Authorization` headers in `req.headers`, so a request carrying two users' tokens would
+ * silently act as the first; `req.headersDistinct` has them all, and more than one is refused.
+ *
+ * @param values - `req.headersDistinct.authorization`.
+ * @returns The header value, or `undefined` when there is none.
+ * @throws {@link HttpProblem} 400 `invalid_request` (RFC 6750, section 3.1) when there are several.
+ * @example
+ * ```ts
+ * const authorization = singleAuthorization(req.headersDistinct.authorization);
+ * ```
+ */
+export function singleAuthorization(values: readonly string[] | undefined): string | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  if (values.length > 1) {
+    const detail = 'The request carries more than one Authorization header; send exactly one.';
+    throw new HttpProblem(400, 'invalid_request', detail, {
+      headers: { 'WWW-Authenticate': bearerChallenge('invalid_request', detail) },
+    });
+  }
+  return values[0];
+}
+
+/**
  * Authenticates a request from its `Authorization` header alone: no store call.
  *
  * @param auth - The token-auth instance.
- * @param authorization - The header value, if any.
+ * @param authorization - Every `Authorization` header of the request
+ *   (`req.headersDistinct.authorization`), or the one header value.
  * @returns The verified claims of the access token.
- * @throws {@link HttpProblem} 401 with a bare `Bearer realm="api"` challenge when no
- *   token was sent, or with `error="invalid_token"` when the token is malformed,
- *   forged, expired or otherwise unusable.
+ * @throws {@link HttpProblem} 400 `invalid_request` when several `Authorization` headers were
+ *   sent; 401 with a bare `Bearer realm="api"` challenge when no token was sent, or with
+ *   `error="invalid_token"` when the token is malformed, forged, expired or otherwise unusable.
  * @example
  * ```ts
- * const claims = await authenticateBearer(auth, req.headers.authorization);
+ * const claims = await authenticateBearer(auth, req.headersDistinct.authorization);
  * ```
  */
 export async function authenticateBearer(
   auth: TokenAuth,
-  authorization: string | undefined,
+  authorization: string | readonly string[] | undefined,
 ): Promise<AccessTokenClaims> {
-  const token = readBearerToken(authorization);
+  const token = readBearerToken(
+    typeof authorization === 'string' ? authorization : singleAuthorization(authorization),
+  );
   if (token === undefined) {
     throw new HttpProblem(401, 'not_authenticated', 'Authentication credentials were not provided.', {
       headers: { 'WWW-Authenticate': bearerChallenge() },

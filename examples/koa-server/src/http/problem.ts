@@ -136,7 +136,7 @@ export class HttpProblem extends Error {
  * bearerChallenge(); // 'Bearer realm="api"'
  * ```
  */
-export function bearerChallenge(error?: 'invalid_token', description?: string): string {
+export function bearerChallenge(error?: 'invalid_token' | 'invalid_request', description?: string): string {
   let value = `Bearer realm="${BEARER_REALM}"`;
   if (error) value += `, error="${error}"`;
   if (error && description) value += `, error_description="${description.replace(/["\\]/g, '')}"`;

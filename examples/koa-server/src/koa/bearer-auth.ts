@@ -27,7 +27,7 @@ export function bearerAuth(options: { auth: TokenAuth }): Middleware<AppState> {
   if (typeof auth?.verifyAccessToken !== 'function')
     throw new TypeError('bearerAuth: options.auth must be a TokenAuth');
   return async function bearerAuthMiddleware(ctx, next) {
-    ctx.state.auth = await authenticateBearer(auth, ctx.get('Authorization') || undefined);
+    ctx.state.auth = await authenticateBearer(auth, ctx.req.headersDistinct.authorization);
     await next();
   };
 }
