@@ -1,109 +1,145 @@
 /**
- * Refresh (rotation) throughput of the core over createSqliteStore, and how the cost of one
- * refresh grows with the number of rotations a session has already been through.
+ * Rotation throughput of the Keyv store on a SQLite file (createKeyvSqliteStore), at the
+ * port and through the core:
  *
- * - sequential: one session, each refresh presenting the token the previous one returned;
- * - 10 concurrent: ten sessions refreshing side by side (ten requests in flight);
- * - long session: one session is refreshed `rotations` times first, then the next
- *   `sample` refreshes are timed, next to the first `sample` refreshes of a fresh session;
- * - also the list of a user's sessions and the logout of the long session (which deletes
- *   every token of its family, rotated ones included).
+ * - store.rotate, sequential: one session, each rotation presenting the head the previous
+ *   one made; then the same after `rotations` more, to show the cost does not grow with a
+ *   session's age;
+ * - auth.refresh, sequential and with 10 sessions refreshing side by side, with the user
+ *   cache on (the default) and off (`userCacheSize: 0`), to measure what the cache saves;
+ * - listSessions and logout of a long session.
  *
- * Passwords use a cheap scrypt (N = 2^10): logins are set-up here, not what is measured.
+ * Each scenario runs on a fresh file. Passwords use a cheap scrypt (N = 2^10): logins are
+ * set-up here, not what is measured.
  *
- * Run: npx tsx packages/token-auth/bench/keyv-refresh.ts [refreshes] [rotations] [sample]
+ * Figures on a disk move with its fsync latency (WAL checkpoints); a tmpfs directory shows
+ * the CPU cost alone.
+ *
+ * Run: npx tsx packages/token-auth/bench/keyv-refresh.ts [count] [rotations] [directory]
  */
 
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTokenAuth } from '../src/create-token-auth.js';
 import { scryptHasher } from '../src/passwords/scrypt-hasher.js';
-import { createSqliteStore } from '../src/stores/sqlite.js';
+import { createKeyvSqliteStore, type KeyvStoreOptions } from '../src/stores/keyv/index.js';
 
-const refreshes = Number(process.argv[2] ?? 3000);
-const rotations = Number(process.argv[3] ?? 2000);
-const sample = Number(process.argv[4] ?? 500);
+const count = Number(process.argv[2] ?? 3000);
+const rotations = Number(process.argv[3] ?? 5000);
 const SECRET = 'bench-secret-of-more-than-thirty-two-bytes!!';
 const PASSWORD = 'correct horse battery';
+const DAY_MS = 86_400_000;
 
-const directory = await mkdtemp(join(tmpdir(), 'token-auth-bench-'));
-const store = await createSqliteStore({ path: join(directory, 'bench.sqlite'), sweepIntervalMs: 0 });
-const auth = createTokenAuth({
-  store,
-  secret: SECRET,
-  throttle: false,
-  passwordHasher: scryptHasher({ cost: 2 ** 10 }),
-});
+const directory = await mkdtemp(join(process.argv[4] ?? tmpdir(), 'token-auth-bench-'));
+let files = 0;
+const openStore = (options: KeyvStoreOptions = {}) =>
+  createKeyvSqliteStore({ path: join(directory, `bench-${++files}.sqlite`), sweepIntervalMs: 0, ...options });
 
-/** Logs in (a new session) and returns its refresh token. */
-async function newSession(email: string): Promise<string> {
-  return (await auth.login({ email, password: PASSWORD })).refreshToken;
-}
+const hash = () => createHash('sha256').update(randomUUID()).digest('hex');
+const rows: string[] = [];
+const notes: string[] = [];
+const row = (scenario: string, n: number, ms: number) =>
+  rows.push(
+    `| ${scenario} | ${n} | ${Math.round((n * 1000) / ms).toLocaleString('en-US')} | ${((ms * 1000) / n).toFixed(0)} |`,
+  );
 
-/** Refreshes `count` times along one chain; returns the last token and the elapsed ms. */
-async function refreshChain(token: string, count: number): Promise<{ token: string; ms: number }> {
-  let current = token;
+/** Rotates one session `n` times from `head`, sequentially; returns the last head and the elapsed ms. */
+async function rotateChain(
+  store: Awaited<ReturnType<typeof openStore>>,
+  head: string,
+  n: number,
+): Promise<{ head: string; ms: number }> {
+  let current = head;
   const started = performance.now();
-  for (let i = 0; i < count; i++) current = (await auth.refresh(current)).refreshToken;
-  return { token: current, ms: performance.now() - started };
+  for (let i = 0; i < n; i++) {
+    const next = { hash: hash(), expiresAt: Date.now() + 30 * DAY_MS };
+    const result = await store.rotate(current, next, Date.now());
+    if (result.status !== 'rotated') throw new Error(`rotate answered ${result.status}`);
+    current = next.hash;
+  }
+  return { head: current, ms: performance.now() - started };
 }
 
-const lines: string[] = [];
-const perSecond = (count: number, ms: number) => Math.round((count * 1000) / ms).toLocaleString('en-US');
-const micros = (count: number, ms: number) => ((ms * 1000) / count).toFixed(0);
+/** store.rotate on one session: fresh, then after `rotations` more. */
+async function benchRotate(): Promise<void> {
+  const store = await openStore();
+  try {
+    const now = Date.now();
+    const session = {
+      id: randomUUID(),
+      userId: 1,
+      headHash: hash(),
+      createdAt: now,
+      expiresAt: now + 30 * DAY_MS,
+    };
+    await store.startSession({ ...session, userAgent: 'bench' });
+    const warm = await rotateChain(store, session.headHash, 200);
+    const fresh = await rotateChain(store, warm.head, count);
+    row('store.rotate, sequential, one session', count, fresh.ms);
+    const aged = await rotateChain(store, fresh.head, rotations);
+    const late = await rotateChain(store, aged.head, count);
+    row(`store.rotate, after ${count + rotations + 200} rotations`, count, late.ms);
+  } finally {
+    await store.close();
+  }
+}
+
+/** auth.refresh, sequential and 10 concurrent, with the given store options. */
+async function benchRefresh(label: string, options: KeyvStoreOptions): Promise<void> {
+  const store = await openStore(options);
+  const auth = createTokenAuth({
+    store,
+    secret: SECRET,
+    throttle: false,
+    passwordHasher: scryptHasher({ cost: 2 ** 10 }),
+  });
+  const login = async () =>
+    (await auth.login({ email: 'bench@example.com', password: PASSWORD })).refreshToken;
+  const chain = async (token: string, n: number) => {
+    let current = token;
+    for (let i = 0; i < n; i++) current = (await auth.refresh(current)).refreshToken;
+    return current;
+  };
+  try {
+    const { id: userId } = await auth.register({ email: 'bench@example.com', password: PASSWORD });
+    await chain(await login(), 200); // warm-up
+    let started = performance.now();
+    const last = await chain(await login(), count);
+    row(`auth.refresh, sequential, ${label}`, count, performance.now() - started);
+    const tokens = await Promise.all(Array.from({ length: 10 }, login));
+    const perChain = Math.ceil(count / 10);
+    started = performance.now();
+    await Promise.all(tokens.map((token) => chain(token, perChain)));
+    row(`auth.refresh, 10 concurrent sessions, ${label}`, perChain * 10, performance.now() - started);
+    if (options.userCacheSize === undefined) {
+      started = performance.now();
+      const sessions = await auth.listSessions(userId);
+      const listMs = performance.now() - started;
+      started = performance.now();
+      await auth.logout(last);
+      const logoutMs = performance.now() - started;
+      notes.push(
+        `listSessions (${sessions.length} sessions): ${listMs.toFixed(1)} ms; logout of a session after ${count} refreshes: ${logoutMs.toFixed(1)} ms`,
+      );
+    }
+  } finally {
+    await store.close();
+  }
+}
 
 try {
-  const { id: userId } = await auth.register({ email: 'bench@example.com', password: PASSWORD });
-  await auth.register({ email: 'other@example.com', password: PASSWORD });
-
-  // Warm-up (JIT, SQLite page cache) on a throw-away user's session.
-  await refreshChain(await newSession('other@example.com'), 200);
-
-  const sequential = await refreshChain(await newSession('bench@example.com'), refreshes);
-  lines.push(
-    `| sequential, one session | ${refreshes} | ${perSecond(refreshes, sequential.ms)} | ${micros(refreshes, sequential.ms)} |`,
-  );
-
-  const chains = await Promise.all(Array.from({ length: 10 }, () => newSession('bench@example.com')));
-  const perChain = Math.ceil(refreshes / 10);
-  const started = performance.now();
-  await Promise.all(chains.map((token) => refreshChain(token, perChain)));
-  const concurrentMs = performance.now() - started;
-  lines.push(
-    `| 10 concurrent sessions | ${perChain * 10} | ${perSecond(perChain * 10, concurrentMs)} | ${micros(perChain * 10, concurrentMs)} |`,
-  );
-
-  const fresh = await refreshChain(await newSession('bench@example.com'), sample);
-  lines.push(
-    `| fresh session, first ${sample} | ${sample} | ${perSecond(sample, fresh.ms)} | ${micros(sample, fresh.ms)} |`,
-  );
-  const warmed = await refreshChain(await newSession('bench@example.com'), rotations);
-  const long = await refreshChain(warmed.token, sample);
-  lines.push(
-    `| session after ${rotations} rotations, next ${sample} | ${sample} | ${perSecond(sample, long.ms)} | ${micros(sample, long.ms)} |`,
-  );
-
-  const listStarted = performance.now();
-  const sessions = await auth.listSessions(userId);
-  const listMs = performance.now() - listStarted;
-  const logoutStarted = performance.now();
-  await auth.logout(long.token);
-  const logoutMs = performance.now() - logoutStarted;
-
+  await benchRotate();
+  await benchRefresh('user cache on', {});
+  await benchRefresh('user cache off', { userCacheSize: 0 });
   console.log(
-    `keyv-refresh bench: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, SQLite file in a temp dir\n`,
+    `keyv-refresh bench: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, SQLite files in ${process.argv[4] ?? 'the temp dir'}\n`,
   );
-  console.log('| scenario | refreshes | refresh/s | mean µs |');
+  console.log('| scenario | calls | calls/s | mean µs |');
   console.log('| --- | ---: | ---: | ---: |');
-  for (const line of lines) console.log(line);
-  console.log(
-    `\nlistSessions (${sessions.length} sessions, ${
-      refreshes + perChain * 10 + sample * 2 + rotations
-    } rotations behind them): ${listMs.toFixed(1)} ms`,
-  );
-  console.log(`logout of the long session (${rotations + sample + 1} tokens): ${logoutMs.toFixed(1)} ms`);
+  for (const line of rows) console.log(line);
+  console.log(`\n${notes.join('\n')}`);
 } finally {
-  await store.close();
   await rm(directory, { recursive: true, force: true });
 }

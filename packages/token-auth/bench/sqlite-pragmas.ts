@@ -1,9 +1,9 @@
 /**
  * Sequential write throughput of @keyv/sqlite on a file, with its default connection
  * settings (rollback journal, synchronous=FULL: one synced commit per write) and with the
- * pragmas createSqliteStore sets (WAL, synchronous=NORMAL). Also the throughput of one
+ * pragmas createKeyvSqliteStore sets (WAL, synchronous=NORMAL). Also the throughput of one
  * store operation (`hit`: a read and a write under the per-key mutex) through
- * createSqliteStore.
+ * createKeyvSqliteStore.
  *
  * Run: npx tsx packages/token-auth/bench/sqlite-pragmas.ts [writes]
  */
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyvSqlite } from '@keyv/sqlite';
 import { Keyv } from 'keyv';
-import { createSqliteStore } from '../src/stores/sqlite.js';
+import { createKeyvSqliteStore } from '../src/stores/keyv/index.js';
 
 const writes = Number(process.argv[2] ?? 3000);
 
@@ -30,7 +30,7 @@ async function keyvWritesPerSecond(file: string, pragmas: string[]): Promise<num
 }
 
 async function storeHitsPerSecond(file: string): Promise<number> {
-  const store = await createSqliteStore({ path: file });
+  const store = await createKeyvSqliteStore({ path: file });
   const started = performance.now();
   for (let i = 0; i < writes; i++) await store.hit(`login:${i % 500}`, 60_000, Date.now());
   const seconds = (performance.now() - started) / 1000;
@@ -51,7 +51,7 @@ try {
   console.log(`${writes} sequential writes on a file in ${tmpdir()}`);
   console.log(row('keyv.set, @keyv/sqlite defaults', before));
   console.log(row('keyv.set, WAL + synchronous=NORMAL', after));
-  console.log(row('store.hit via createSqliteStore (read + write)', hits));
+  console.log(row('store.hit via createKeyvSqliteStore (read + write)', hits));
   console.log(`speed-up from the pragmas: ${(after / before).toFixed(1)}x`);
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -152,57 +152,57 @@ export class KeyvStore implements TokenAuthStore {
     }
   }
 
-  /** {@inheritDoc TokenAuthStore.createUser} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.createUser} */
   createUser(user: NewUserRecord): Promise<UserRecord> {
     return this.#run(() => this.#users.create(user));
   }
 
-  /** {@inheritDoc TokenAuthStore.getUserById} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.getUserById} */
   getUserById(id: number): Promise<UserRecord | undefined> {
     return this.#run(() => this.#users.getById(id));
   }
 
-  /** {@inheritDoc TokenAuthStore.getUserByEmailKey} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.getUserByEmailKey} */
   getUserByEmailKey(emailKey: string): Promise<UserRecord | undefined> {
     return this.#run(() => this.#users.getByEmailKey(emailKey));
   }
 
-  /** {@inheritDoc TokenAuthStore.updateUser} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.updateUser} */
   updateUser(id: number, patch: UserPatch): Promise<UserRecord | undefined> {
     return this.#run(() => this.#users.update(id, patch));
   }
 
-  /** {@inheritDoc TokenAuthStore.startSession} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.startSession} */
   startSession(session: NewSessionRecord): Promise<void> {
     return this.#run(() => this.#sessions.start(session));
   }
 
-  /** {@inheritDoc TokenAuthStore.rotate} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.rotate} */
   rotate(presentedHash: string, next: NextHead, now: number): Promise<RotateResult> {
     return this.#run(() => this.#sessions.rotate(presentedHash, next, now));
   }
 
-  /** {@inheritDoc TokenAuthStore.endSession} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.endSession} */
   endSession(userId: number, sessionId: string): Promise<boolean> {
     return this.#run(() => this.#sessions.end(userId, sessionId));
   }
 
-  /** {@inheritDoc TokenAuthStore.endUserSessions} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.endUserSessions} */
   endUserSessions(userId: number, options: { except?: string | undefined } = {}): Promise<number> {
     return this.#run(() => this.#sessions.endAll(userId, options.except));
   }
 
-  /** {@inheritDoc TokenAuthStore.listSessions} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.listSessions} */
   listSessions(userId: number, now: number): Promise<SessionRecord[]> {
     return this.#run(() => this.#sessions.list(userId, now));
   }
 
-  /** {@inheritDoc TokenAuthStore.getSettings} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.getSettings} */
   getSettings(): Promise<Partial<StoredSettings> | undefined> {
     return this.#run(async () => (await this.#getSettingsDocument())?.values);
   }
 
-  /** {@inheritDoc TokenAuthStore.updateSettings} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.updateSettings} */
   updateSettings(values: Partial<StoredSettings>, changes: readonly SettingsChange[]): Promise<void> {
     const key = this.#records.key('settings');
     return this.#run(() =>
@@ -218,7 +218,7 @@ export class KeyvStore implements TokenAuthStore {
     );
   }
 
-  /** {@inheritDoc TokenAuthStore.listSettingsHistory} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.listSettingsHistory} */
   listSettingsHistory(limit: number): Promise<SettingsChange[]> {
     return this.#run(async () => {
       const history = (await this.#getSettingsDocument())?.history ?? [];
@@ -227,7 +227,7 @@ export class KeyvStore implements TokenAuthStore {
     });
   }
 
-  /** {@inheritDoc TokenAuthStore.hit} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.hit} */
   hit(key: string, windowMs: number, now: number): Promise<HitResult> {
     const counterKey = this.#records.key('hits', key);
     return this.#run(() =>
@@ -243,7 +243,7 @@ export class KeyvStore implements TokenAuthStore {
     );
   }
 
-  /** {@inheritDoc TokenAuthStore.peekHits} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.peekHits} */
   peekHits(key: string, now: number): Promise<HitResult> {
     return this.#run(async () => {
       const counter = await this.#getCounter(this.#records.key('hits', key));
@@ -251,7 +251,7 @@ export class KeyvStore implements TokenAuthStore {
     });
   }
 
-  /** {@inheritDoc TokenAuthStore.resetHits} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.resetHits} */
   resetHits(key: string): Promise<void> {
     const counterKey = this.#records.key('hits', key);
     return this.#run(() => this.#records.lock(counterKey, () => this.#records.delete(counterKey)));
