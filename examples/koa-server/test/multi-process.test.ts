@@ -1,24 +1,27 @@
 /**
- * Several server processes (the built `dist/main.js`, as deployed) on one real Redis:
- * races spread across processes, a runtime setting change reaching every process, and a
- * process killed with SIGKILL in the middle of a load.
+ * Several server processes (the built `dist/main.js`, as deployed) on one shared store: a real
+ * Redis, a real PostgreSQL (an empty database the processes migrate at start, at the same
+ * time), and one SQLite file. Races spread across processes, sessions ended on one process and
+ * seen by the others, a runtime setting change reaching every process, and a process killed
+ * with SIGKILL in the middle of a load.
  *
- * Needs the build (`npm test` runs it first) and `redis-server`.
+ * Needs the build (`npm test` runs it first), `redis-server` and PostgreSQL's server programs.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  type RedisServerHandle,
-  startRedisServer,
-} from '../../../packages/token-auth/test/helpers/redis-server.js';
+import { startPostgresServer } from '../../../packages/token-auth/test/helpers/postgres-server.js';
+import { freePort, startRedisServer } from '../../../packages/token-auth/test/helpers/redis-server.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const REDIS_ADAPTER = fileURLToPath(new URL('../../../packages/token-auth/dist/redis.js', import.meta.url));
+const ADAPTERS = ['redis', 'sql'].map((name) =>
+  fileURLToPath(new URL(`../../../packages/token-auth/dist/${name}.js`, import.meta.url)),
+);
 const SECRET = randomBytes(48).toString('base64url');
 const ADMIN = { email: 'admin@multi.example', password: 'admin-password-1' };
 const PASSWORD = 'user-password-1';
@@ -38,14 +41,11 @@ interface Pair {
   refresh_token: string;
 }
 
-let redis: RedisServerHandle;
-const servers: ServerProcess[] = [];
-const started: ServerProcess[] = [];
 let emailCount = 0;
 
 const freshEmail = (tag: string) => `${tag}-${++emailCount}@multi.example`;
 
-async function startServer(redisUrl: string): Promise<ServerProcess> {
+async function startServer(databaseUrl: string, started: ServerProcess[]): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
     env: {
@@ -53,7 +53,7 @@ async function startServer(redisUrl: string): Promise<ServerProcess> {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: String(port),
-      DATABASE_URL: redisUrl,
+      DATABASE_URL: databaseUrl,
       JWT_SECRET: SECRET,
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
@@ -118,23 +118,62 @@ function lifetimeOf(accessToken: string): number {
   return payload.exp - payload.iat;
 }
 
-/** The process that serves request `i` of a batch: round-robin. */
-const spread = (i: number): ServerProcess => servers[i % servers.length] as ServerProcess;
+/** A shared store the server processes are pointed at. */
+interface Backend {
+  url: string;
+  stop(): Promise<void> | void;
+}
 
-beforeAll(async () => {
-  for (const file of [MAIN, REDIS_ADAPTER]) {
+const BACKENDS: readonly [string, () => Promise<Backend>][] = [
+  [
+    'one Redis',
+    async () => {
+      const redis = await startRedisServer();
+      return { url: redis.url(0), stop: () => redis.stop() };
+    },
+  ],
+  [
+    'one PostgreSQL database, migrated by the processes themselves',
+    async () => {
+      const postgres = await startPostgresServer();
+      return { url: postgres.url(), stop: () => postgres.stop() };
+    },
+  ],
+  [
+    'one SQLite file',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'multi-process-'));
+      return {
+        url: `sqlite://${join(dir, 'auth.sqlite')}`,
+        stop: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  ],
+];
+
+beforeAll(() => {
+  for (const file of [MAIN, ...ADAPTERS]) {
     if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first (npm test does)`);
   }
-  redis = await startRedisServer();
-  servers.push(...(await Promise.all([1, 2, 3].map(() => startServer(redis.url(0))))));
 });
 
-afterAll(async () => {
-  await Promise.all(started.map(stopServer));
-  await redis?.stop();
-});
+describe.each(BACKENDS)('three server processes on %s', (_name, startBackend) => {
+  let backend: Backend;
+  const servers: ServerProcess[] = [];
+  const started: ServerProcess[] = [];
+  /** The process that serves request `i` of a batch: round-robin. */
+  const spread = (i: number): ServerProcess => servers[i % servers.length] as ServerProcess;
 
-describe('three server processes on one Redis', () => {
+  beforeAll(async () => {
+    backend = await startBackend();
+    servers.push(...(await Promise.all([1, 2, 3].map(() => startServer(backend.url, started)))));
+  });
+
+  afterAll(async () => {
+    await Promise.all(started.map(stopServer));
+    await backend?.stop();
+  });
+
   it('let exactly one of concurrent refreshes with one token succeed, wherever they land', async () => {
     const email = freshEmail('refresh-race');
     await register(spread(0).base, email);
@@ -149,6 +188,48 @@ describe('three server processes on one Redis', () => {
 
     expect(statuses.filter((status) => status === 200)).toHaveLength(1);
     expect(statuses.filter((status) => status === 401)).toHaveLength(29);
+  });
+
+  it('rotate one session alternately on every process', async () => {
+    const email = freshEmail('alternate');
+    await register(spread(0).base, email);
+    let { refresh_token } = await login(spread(0).base, email);
+    for (let i = 0; i < 9; i++) {
+      const response = await post(spread(i).base, '/api/refresh/', { refresh_token });
+      expect(response.status, `refresh ${i} on ${spread(i).base}`).toBe(200);
+      ({ refresh_token } = (await response.json()) as Pair);
+    }
+  });
+
+  it('end the session everywhere when one process sees a reuse', async () => {
+    const email = freshEmail('reuse');
+    await register(spread(0).base, email);
+    const first = await login(spread(0).base, email);
+    const second = (await (
+      await post(spread(1).base, '/api/refresh/', { refresh_token: first.refresh_token })
+    ).json()) as Pair;
+    expect((await post(spread(2).base, '/api/refresh/', { refresh_token: first.refresh_token })).status).toBe(
+      401,
+    );
+    expect(
+      (await post(spread(0).base, '/api/refresh/', { refresh_token: second.refresh_token })).status,
+    ).toBe(401);
+    const sessions = await fetch(`${spread(1).base}/api/sessions/`, {
+      headers: { authorization: `Bearer ${second.access_token}` },
+    });
+    expect(((await sessions.json()) as { sessions: unknown[] }).sessions).toEqual([]);
+  });
+
+  it('end a session logged out on one process for the others', async () => {
+    const email = freshEmail('logout');
+    await register(spread(0).base, email);
+    const pair = await login(spread(1).base, email);
+    expect((await post(spread(2).base, '/api/logout/', { refresh_token: pair.refresh_token })).status).toBe(
+      200,
+    );
+    expect((await post(spread(0).base, '/api/refresh/', { refresh_token: pair.refresh_token })).status).toBe(
+      401,
+    );
   });
 
   it('let exactly one of concurrent registrations of one email succeed, wherever they land', async () => {
@@ -197,7 +278,7 @@ describe('three server processes on one Redis', () => {
   });
 
   it('lose nothing acknowledged when a process is killed with SIGKILL in the middle of a load', async () => {
-    const victim = await startServer(redis.url(0));
+    const victim = await startServer(backend.url, started);
     const all = [...servers, victim];
     const on = (i: number) => all[i % all.length] as ServerProcess;
 
