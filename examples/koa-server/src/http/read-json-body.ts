@@ -1,7 +1,7 @@
 /**
- * Reading a JSON request body from a plain node:http request, with the same rules as
- * the Koa app's koa-bodyparser setup: 415 for other content types, 413 over the limit,
- * 400 for malformed JSON or a JSON scalar.
+ * Reading a JSON request body from a node:http request, for both servers (the Koa app reads
+ * `ctx.req` with it): 415 for other content types, 413 over the limit, 400 for bytes that are
+ * not UTF-8, for malformed JSON or a JSON scalar.
  *
  * @module
  */
@@ -19,7 +19,8 @@ const OBJECT_OR_ARRAY = /^[ \t\n\r]*[[{]/;
  * @param req - The request.
  * @param options - `limitBytes`: the largest body accepted.
  * @returns The parsed body, or `undefined` when there is none.
- * @throws {@link HttpProblem} 415 (not JSON), 413 (too large), 400 (malformed).
+ * @throws {@link HttpProblem} 415 (not JSON), 413 (too large), 400 (not UTF-8, malformed,
+ *   or cut short by the client).
  * @example
  * ```ts
  * const body = await readJsonBody(req, { limitBytes: 16 * 1024 });
@@ -39,18 +40,42 @@ export async function readJsonBody(req: IncomingMessage, options: { limitBytes: 
   if (Number(req.headers['content-length']) > limitBytes) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) throw tooLarge();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limitBytes) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof HttpProblem) throw error;
+    throw new HttpProblem(400, 'bad_request', 'The request body was incomplete.', { cause: error });
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = decodeUtf8(Buffer.concat(chunks));
   if (text.trim() === '') return undefined;
   if (!OBJECT_OR_ARRAY.test(text)) throw malformed();
   try {
     return JSON.parse(text);
   } catch {
     throw malformed();
+  }
+}
+
+/**
+ * Decodes strictly: a lenient decoder turns invalid bytes into U+FFFD, so that a password
+ * sent as bytes \xff\xff would be stored and compared as two replacement characters.
+ */
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new HttpProblem(
+      400,
+      'malformed_json',
+      'The request body is not valid UTF-8 (JSON text must be UTF-8).',
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -63,3 +63,55 @@ describe.each([
     expect(response.body.id).toBe(id);
   });
 });
+
+describe.each([
+  ['the Koa app', 'koa'],
+  ['the node:http server', 'node'],
+] as const)('a JSON body that is not UTF-8, on %s', (_label, kind) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ kind });
+  });
+  afterAll(() => t.close());
+
+  /** `{"email": "...", "password": "pass<FF><FF>word"}` as raw bytes. */
+  const withInvalidBytes = (email: string) =>
+    Buffer.concat([
+      Buffer.from(`{"email": "${email}", "password": "pass`),
+      Buffer.from([0xff, 0xff]),
+      Buffer.from('word"}'),
+    ]);
+
+  it('is refused with a 400 malformed_json problem', async () => {
+    const response = await send(
+      t.url,
+      'POST',
+      '/api/register/',
+      { 'content-type': 'application/json' },
+      withInvalidBytes(`bytes-${kind}@example.com`),
+    );
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ code: 'malformed_json', detail: expect.stringContaining('UTF-8') });
+  });
+
+  it('creates no user: the replacement characters a lenient decoder makes never become a password', async () => {
+    const email = `never-${kind}@example.com`;
+    await send(
+      t.url,
+      'POST',
+      '/api/register/',
+      { 'content-type': 'application/json' },
+      withInvalidBytes(email),
+    );
+    const login = await t.client.post('/api/login/', { email, password: 'pass\ufffd\ufffdword' });
+    expect(login.status).toBe(401);
+  });
+
+  it('accepts the characters ÿÿ sent as valid UTF-8 (c3 bf c3 bf)', async () => {
+    const response = await t.client.post('/api/register/', {
+      email: `valid-${kind}@example.com`,
+      password: 'pass\u00ff\u00ffword',
+    });
+    expect(response.status).toBe(201);
+  });
+});
