@@ -26,7 +26,7 @@ import { freshHash, newHead, newSession, newUser, storedSession } from './fixtur
 import { call, type StoreFixture, type Suite } from './suite.js';
 
 /** How a rotate step picks the hash it presents. */
-type Target = 'head' | 'parent' | 'issued' | 'fresh';
+type Target = 'head' | 'parent' | 'older' | 'issued' | 'fresh';
 
 /** One drawn command; indexes are resolved against the state when the step runs. */
 type Command =
@@ -52,8 +52,8 @@ type Call =
 type Allowed = unknown[];
 
 const USERS = 3;
-const LIFETIMES = [30_000, 60_000, 120_000];
-const ADVANCES = [1, 1_000, 20_000, 45_000, 70_000];
+const LIFETIMES = [30_000, 120_000, 300_000];
+const ADVANCES = [1, 1_000, 15_000, 40_000, 100_000];
 
 /** The reference model: sessions, whether ended, and every hash each session has had. */
 class SessionModel {
@@ -158,7 +158,7 @@ function stepsArbitrary(fc: typeof FastCheck): FastCheck.Arbitrary<Step[]> {
   const lifetime = fc.constantFrom(...LIFETIMES);
   const rotate = fc.record({
     kind: fc.constant('rotate' as const),
-    target: fc.constantFrom<Target>('head', 'head', 'parent', 'issued', 'fresh'),
+    target: fc.constantFrom<Target>('head', 'head', 'head', 'parent', 'older', 'issued', 'fresh'),
     index,
     lifetime,
   });
@@ -170,10 +170,10 @@ function stepsArbitrary(fc: typeof FastCheck): FastCheck.Arbitrary<Step[]> {
   });
   const list = fc.record({ kind: fc.constant('list' as const), user: fc.nat(USERS - 1) });
   const command: FastCheck.Arbitrary<Command> = fc.oneof(
-    { arbitrary: rotate, weight: 4 },
+    { arbitrary: rotate, weight: 8 },
     { arbitrary: end, weight: 1 },
     { arbitrary: endUser, weight: 1 },
-    { arbitrary: list, weight: 1 },
+    { arbitrary: list, weight: 2 },
   );
   const copies = (arbitrary: FastCheck.Arbitrary<Command>) =>
     fc.tuple(arbitrary, fc.integer({ min: 2, max: 4 })).map(([c, n]): Command[] => Array(n).fill(c));
@@ -194,15 +194,15 @@ function stepsArbitrary(fc: typeof FastCheck): FastCheck.Arbitrary<Step[]> {
   const step: FastCheck.Arbitrary<Step> = fc.oneof(
     {
       arbitrary: fc.record({ kind: fc.constant('start' as const), user: fc.nat(USERS - 1), lifetime }),
-      weight: 3,
+      weight: 1,
     },
     {
       arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(...ADVANCES) }),
-      weight: 2,
+      weight: 1,
     },
     { arbitrary: batch.map((commands) => ({ kind: 'batch' as const, commands })), weight: 8 },
   );
-  return fc.array(step, { minLength: 1, maxLength: 25 });
+  return fc.array(step, { minLength: 5, maxLength: 30 });
 }
 
 /** Runs `steps` on `store` and the model; throws at the first disagreement. */
@@ -214,20 +214,32 @@ async function check(store: TokenAuthStore, steps: Step[], start: number): Promi
   const issued: string[] = [];
   let now = start;
   const userId = (i: number) => users[i % USERS] as number;
-  const sessionAt = (i: number) => model.sessions.get(started[i % started.length] ?? '')?.record;
+  // Even indexes pick among the sessions not ended, odd ones among all (ended ones too).
+  const sessionAt = (i: number) => {
+    const open = started.filter((id) => !model.sessions.get(id)?.ended);
+    const pool = i % 2 === 0 && open.length > 0 ? open : started;
+    return model.sessions.get(pool[Math.floor(i / 2) % pool.length] ?? '')?.record;
+  };
+
+  /** A hash of `session` by its place; `issued` picks any hash ever issued. */
+  const pick = (target: Target, session: SessionRecord, index: number): string => {
+    const older = [...model.tokens]
+      .filter(
+        ([hash, token]) =>
+          token.sessionId === session.id && hash !== session.headHash && hash !== session.previousHash,
+      )
+      .map(([hash]) => hash);
+    if (target === 'parent' && session.previousHash) return session.previousHash;
+    if (target === 'older' && older.length > 0) return older[index % older.length] as string;
+    if (target === 'issued') return issued[index % issued.length] as string;
+    return session.headHash;
+  };
 
   const resolve = (c: Command): Call => {
     switch (c.kind) {
       case 'rotate': {
         const session = sessionAt(c.index);
-        const hash =
-          c.target === 'head' && session
-            ? session.headHash
-            : c.target === 'parent' && session
-              ? (session.previousHash ?? session.headHash)
-              : c.target !== 'fresh' && issued.length > 0
-                ? (issued[c.index % issued.length] as string)
-                : freshHash();
+        const hash = !session || c.target === 'fresh' ? freshHash() : pick(c.target, session, c.index);
         return { kind: 'rotate', hash, next: newHead(now + c.lifetime) };
       }
       case 'end': {
@@ -247,7 +259,13 @@ async function check(store: TokenAuthStore, steps: Step[], start: number): Promi
     }
   };
 
-  for (const [number, step] of steps.entries()) {
+  // One session per user to begin with, so that early steps have something to act on.
+  const prologue: Step[] = Array.from({ length: USERS }, (_, user) => ({
+    kind: 'start',
+    user,
+    lifetime: 60_000,
+  }));
+  for (const [number, step] of [...prologue, ...steps].entries()) {
     if (step.kind === 'advance') {
       now += step.ms;
       continue;

@@ -21,22 +21,28 @@ export interface RotatedSession {
   stored: SessionRecord;
 }
 
+/** Token expiries (ms after the start) of a session whose tokens each live one minute. */
+const ONE_MINUTE_EACH = [MINUTE_MS, MINUTE_MS + 1_000, MINUTE_MS + 2_000, MINUTE_MS + 3_000] as const;
+
 /**
- * Starts a session of `userId` at `start` (one-minute lifetime) and rotates it at
- * `start + 1 s`, `+ 2 s` and `+ 3 s`, each successor living one minute.
+ * Starts a session of `userId` at `start` and rotates it at `start + 1 s`, `+ 2 s` and
+ * `+ 3 s`. By default each token lives one minute from its issue.
+ *
+ * @param expiries - The expiry of each of the four tokens, in ms after `start`.
  */
 export async function rotatedSession(
   store: TokenAuthStore,
   userId: number,
   start: number,
+  expiries: readonly [number, number, number, number] = ONE_MINUTE_EACH,
 ): Promise<RotatedSession> {
-  const started = newSession({ userId, createdAt: start });
+  const started = newSession({ userId, createdAt: start, expiresAt: start + expiries[0] });
   await store.startSession(started);
   const hashes = [started.headHash];
   let stored = storedSession(started);
   for (let i = 1; i <= 3; i++) {
     const now = start + i * 1_000;
-    const result = await store.rotate(stored.headHash, newHead(now + MINUTE_MS), now);
+    const result = await store.rotate(stored.headHash, newHead(start + (expiries[i] as number)), now);
     assert.equal(result.status, 'rotated', 'a fresh head must rotate');
     stored = (result as { session: SessionRecord }).session;
     hashes.push(stored.headHash);
@@ -190,11 +196,14 @@ export function sessionTests<F extends StoreFixture>(suite: Suite<F>): void {
       ['older token', 0, 1, 'expired'],
       ['parent', 2, -1, 'parent'],
     ] as const;
+    // Each rotation shortens the session (as a lowered refresh lifetime does), so that the
+    // older tokens are still within their own lifetime when the session expires.
+    const shrinking = [DAY_MS, MINUTE_MS + 2_000, MINUTE_MS + 1_000, MINUTE_MS] as const;
     for (const [name, index, offset, status] of expiries) {
       const when = offset === 0 ? 'at' : offset < 0 ? 'one millisecond before' : 'one millisecond after';
       suite.it(`rotate of the ${name} ${when} the session's expiresAt answers ${status}`, async (c) => {
         const ada = await c.user();
-        const { hashes, stored } = await rotatedSession(c.store, ada.id, t0);
+        const { hashes, stored } = await rotatedSession(c.store, ada.id, t0, shrinking);
         const now = stored.expiresAt + offset;
         assert.equal(statusOf(await c.store.rotate(hashes[index], newHead(now + MINUTE_MS), now)), status);
       });
