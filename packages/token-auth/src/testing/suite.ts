@@ -125,16 +125,22 @@ export type ContextBody<F extends StoreFixture> = (context: TestContext<F>) => P
  * and helpers that give every test a fresh store and close it afterwards.
  */
 export class Suite<F extends StoreFixture> {
+  /** The runner's `describe`. */
   readonly describe: TestApi['describe'];
+  /** {@link ConformanceOptions.concurrency}, resolved. */
   readonly concurrency: number;
+  /** {@link ConformanceOptions.gcHorizonMs}, resolved. */
   readonly gcHorizonMs: number;
+  /** {@link ConformanceOptions.modelRuns}, resolved. */
   readonly modelRuns: number;
+  /** {@link ConformanceOptions.modelSeed}, if any. */
   readonly modelSeed: number | undefined;
   /**
    * The suite's base time: a whole second near the wall clock, so that adapters computing
    * native TTLs from the times passed in keep records for the test's duration.
    */
   readonly t0: number;
+  /** The adapter's harness. */
   readonly harness: StoreHarness<F>;
   readonly #it: TestFunction;
 
@@ -184,7 +190,9 @@ export class Suite<F extends StoreFixture> {
 /** Per-test state: the fixture and whichever store is current (reopen replaces it). */
 export class TestContext<F extends StoreFixture> {
   readonly #harness: StoreHarness<F>;
+  /** What the harness created for this test. */
   readonly fixture: F;
+  /** The current store: the fixture's, or the one the last reopen gave. */
   store: TokenAuthStore;
   #closed = false;
   #broken = false;
