@@ -207,6 +207,14 @@ describe.skipIf(!existsSync(CHROMIUM))('in a browser', () => {
     await page.close();
   });
 
+  it('the documentation page says how long an access token lives', async () => {
+    const page = await openPage('/api/docs/');
+    await expect
+      .poll(() => page.getByText('Access tokens live 30 seconds by default.').isVisible())
+      .toBe(true);
+    await page.close();
+  });
+
   it('no page logged a script error or a Content-Security-Policy violation', () => {
     // 4xx answers the pages expect (wrong password, 403, the validation 400) are logged by
     // the browser as failed resource loads; anything else is a real problem.

@@ -55,6 +55,12 @@ describe('the documentation page', () => {
     expect(response.text).not.toMatch(/https?:\/\//);
   });
 
+  it('says that access tokens live 30 seconds by default and that the admin page lengthens them', async () => {
+    const text = (await t.client.get('/api/docs/')).text.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
+    expect(text).toContain('Access tokens live 30 seconds by default.');
+    expect(text).toContain('a staff user can lengthen the access-token lifetime on the admin page');
+  });
+
   it('serves the Swagger UI bundle from the installed swagger-ui-dist package', async () => {
     const response = await t.client.get('/api/docs/swagger-ui-bundle.js');
     expect(response.status).toBe(200);
