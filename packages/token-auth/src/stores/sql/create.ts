@@ -128,10 +128,26 @@ export interface UrlSqlStoreOptions extends SqlStoreOptions {
 }
 
 /** A database the migration functions work on: a URL, or a Kysely instance and its dialect. */
-export type SqlMigrationTarget =
-  | { url: string; db?: undefined; dialect?: undefined }
+export type SqlMigrationTarget = SqlUrlTarget | SqlKyselyTarget;
+
+/** A database given by its URL. */
+export interface SqlUrlTarget {
+  /** `postgres://…`, `postgresql://…` or `sqlite://<path>`. */
+  url: string;
+  /** Not with `url`. */
+  db?: undefined;
+}
+
+/** A database given by the application's Kysely instance. */
+export interface SqlKyselyTarget {
+  /** The application's Kysely instance (left open). */
   // biome-ignore lint/suspicious/noExplicitAny: any database type of the application fits.
-  | { db: Kysely<any>; dialect: SqlDialect; url?: undefined };
+  db: Kysely<any>;
+  /** The dialect of `db`. */
+  dialect: SqlDialect;
+  /** Not with `db`. */
+  url?: undefined;
+}
 
 function resolveSettings(who: string, options: SqlStoreOptions): SqlStoreSettings & { migrate: boolean } {
   if (options.migrate !== undefined && typeof options.migrate !== 'boolean') {
@@ -151,8 +167,8 @@ function resolveSettings(who: string, options: SqlStoreOptions): SqlStoreSetting
  *
  * @param options - The database (`connectionString` or `pool`) and the store options.
  * @returns The open store.
- * @throws {@link ConfigError} for a bad option, or when `kysely` or `pg` is not installed.
- * @throws {@link StoreError} when the database cannot be reached, or its schema is behind
+ * @throws {@link "token-auth"!ConfigError} for a bad option, or when `kysely` or `pg` is not installed.
+ * @throws {@link "token-auth"!StoreError} when the database cannot be reached, or its schema is behind
  *   (without `migrate: true`) or ahead of this release; a pool made here is ended again.
  * @example
  * ```ts
@@ -179,8 +195,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
  *
  * @param options - The database (`path` or `database`) and the store options.
  * @returns The open store.
- * @throws {@link ConfigError} for a bad option, or when `better-sqlite3` is not installed.
- * @throws {@link StoreError} when the file cannot be opened, or its schema is behind
+ * @throws {@link "token-auth"!ConfigError} for a bad option, or when `better-sqlite3` is not installed.
+ * @throws {@link "token-auth"!StoreError} when the file cannot be opened, or its schema is behind
  *   (without `migrate: true`) or ahead of this release.
  * @example
  * ```ts
@@ -202,8 +218,8 @@ export async function createSqliteSqlStore(options: SqliteSqlStoreOptions): Prom
  *
  * @param options - `{ db, dialect }` or `{ url }`, and the store options.
  * @returns The open store.
- * @throws {@link ConfigError} for a bad option or URL, or when a driver is not installed.
- * @throws {@link StoreError} when the database cannot be reached, or its schema is behind
+ * @throws {@link "token-auth"!ConfigError} for a bad option or URL, or when a driver is not installed.
+ * @throws {@link "token-auth"!StoreError} when the database cannot be reached, or its schema is behind
  *   (without `migrate: true`) or ahead of this release.
  * @example
  * ```ts
@@ -231,8 +247,8 @@ export async function createSqlStore(options: KyselySqlStoreOptions | UrlSqlStor
  *
  * @param target - `{ url }`, or `{ db, dialect }` with the application's Kysely instance.
  * @returns The migrations applied by this call and the schema after it.
- * @throws {@link ConfigError} for a bad URL or a missing driver.
- * @throws {@link StoreError} when the schema is ahead of this release.
+ * @throws {@link "token-auth"!ConfigError} for a bad URL or a missing driver.
+ * @throws {@link "token-auth"!StoreError} when the schema is ahead of this release.
  * @example
  * ```ts
  * import { migrateSqlSchema } from 'token-auth/sql';
@@ -258,7 +274,7 @@ export async function migrateSqlSchema(target: SqlMigrationTarget): Promise<SqlM
  *
  * @param target - `{ url }`, or `{ db, dialect }` with the application's Kysely instance.
  * @returns The current and required versions, the applied and the pending migrations.
- * @throws {@link ConfigError} for a bad URL or a missing driver.
+ * @throws {@link "token-auth"!ConfigError} for a bad URL or a missing driver.
  * @example
  * ```ts
  * import { getSqlSchemaStatus } from 'token-auth/sql';

@@ -29,8 +29,10 @@ export {
   migrateSqlSchema,
   type PostgresStoreOptions,
   type SqliteSqlStoreOptions,
+  type SqlKyselyTarget,
   type SqlMigrationTarget,
   type SqlStoreOptions,
+  type SqlUrlTarget,
   type UrlSqlStoreOptions,
 } from './create.js';
 export type {

@@ -92,77 +92,77 @@ export class SqlStore implements TokenAuthStore {
     }
   }
 
-  /** {@inheritDoc TokenAuthStore.createUser} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.createUser} */
   createUser(user: NewUserRecord): Promise<UserRecord> {
     return this.#run(operations.createUser(user));
   }
 
-  /** {@inheritDoc TokenAuthStore.getUserById} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.getUserById} */
   getUserById(id: number): Promise<UserRecord | undefined> {
     return this.#run(operations.getUserById(id));
   }
 
-  /** {@inheritDoc TokenAuthStore.getUserByEmailKey} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.getUserByEmailKey} */
   getUserByEmailKey(emailKey: string): Promise<UserRecord | undefined> {
     return this.#run(operations.getUserByEmailKey(emailKey));
   }
 
-  /** {@inheritDoc TokenAuthStore.updateUser} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.updateUser} */
   updateUser(id: number, patch: UserPatch): Promise<UserRecord | undefined> {
     return this.#run(operations.updateUser(id, patch));
   }
 
-  /** {@inheritDoc TokenAuthStore.startSession} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.startSession} */
   startSession(session: NewSessionRecord): Promise<void> {
     return this.#run(operations.startSession(session));
   }
 
-  /** {@inheritDoc TokenAuthStore.rotate} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.rotate} */
   rotate(presentedHash: string, next: NextHead, now: number): Promise<RotateResult> {
     return this.#run(operations.rotate(this.dialect, presentedHash, next, now));
   }
 
-  /** {@inheritDoc TokenAuthStore.endSession} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.endSession} */
   endSession(userId: number, sessionId: string): Promise<boolean> {
     return this.#run(operations.endSession(userId, sessionId));
   }
 
-  /** {@inheritDoc TokenAuthStore.endUserSessions} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.endUserSessions} */
   endUserSessions(userId: number, options: { except?: string | undefined } = {}): Promise<number> {
     return this.#run(operations.endUserSessions(userId, options.except));
   }
 
-  /** {@inheritDoc TokenAuthStore.listSessions} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.listSessions} */
   listSessions(userId: number, now: number): Promise<SessionRecord[]> {
     return this.#run(operations.listSessions(userId, now));
   }
 
-  /** {@inheritDoc TokenAuthStore.getSettings} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.getSettings} */
   getSettings(): Promise<Partial<StoredSettings> | undefined> {
     return this.#run(operations.getSettings());
   }
 
-  /** {@inheritDoc TokenAuthStore.updateSettings} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.updateSettings} */
   updateSettings(values: Partial<StoredSettings>, changes: readonly SettingsChange[]): Promise<void> {
     return this.#run(operations.updateSettings(values, changes));
   }
 
-  /** {@inheritDoc TokenAuthStore.listSettingsHistory} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.listSettingsHistory} */
   listSettingsHistory(limit: number): Promise<SettingsChange[]> {
     return this.#run(operations.listSettingsHistory(limit));
   }
 
-  /** {@inheritDoc TokenAuthStore.hit} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.hit} */
   hit(key: string, windowMs: number, now: number): Promise<HitResult> {
     return this.#run(operations.hit(key, windowMs, now));
   }
 
-  /** {@inheritDoc TokenAuthStore.peekHits} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.peekHits} */
   peekHits(key: string, now: number): Promise<HitResult> {
     return this.#run(operations.peekHits(key, now));
   }
 
-  /** {@inheritDoc TokenAuthStore.resetHits} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.resetHits} */
   resetHits(key: string): Promise<void> {
     return this.#run(operations.resetHits(key));
   }
@@ -177,7 +177,7 @@ export class SqlStore implements TokenAuthStore {
    * @param now - Epoch ms to purge as of; the wall clock by default.
    * @param options - `batchSize`: the most rows per DELETE.
    * @returns How many rows went, per table.
-   * @throws {@link StoreError} when the store is closed; the database's error when a DELETE fails.
+   * @throws {@link "token-auth"!StoreError} when the store is closed; the database's error when a DELETE fails.
    * @example
    * ```ts
    * const { sessions } = await store.purgeExpired(Date.now(), { batchSize: 500 });
@@ -197,7 +197,7 @@ export class SqlStore implements TokenAuthStore {
     return purging;
   }
 
-  /** {@inheritDoc TokenAuthStore.close} */
+  /** {@inheritDoc "token-auth"!TokenAuthStore.close} */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
