@@ -76,9 +76,9 @@ const isCounter = (value: unknown) =>
  * file. Keys, TTLs and garbage collection are described in the stores guide.
  *
  * **One process per backend.** Keyv has no compare-and-set, so every read-then-write runs
- * under a lock of this instance: atomic within one process only. Several processes must
- * not share a backend through KeyvStore (two could rotate one refresh token); use
- * `token-auth/redis` or `token-auth/sql` for that.
+ * under a lock of this instance: atomic within it only. Several processes (or several
+ * instances with one namespace) must not share a backend through KeyvStore: two could
+ * rotate one refresh token. Use `token-auth/redis` or `token-auth/sql` for that.
  *
  * **Errors.** The store switches `throwOnErrors` on, so that no backend failure is
  * swallowed, and lets every failure reject as it is (the core wraps it in `StoreError`).
