@@ -13,6 +13,14 @@ import { countSqliteRows, dropSqliteTables, type PgSchema, tempDir, usePostgres 
 
 const postgres = usePostgres();
 
+// Each test opens and migrates a database; the model-based test does it once per run. Give
+// them room on a loaded machine.
+const TIMEOUT_MS = 120_000;
+const api = {
+  describe,
+  it: Object.assign((name: string, body: () => unknown) => it(name, body, TIMEOUT_MS), { skip: it.skip }),
+};
+
 // The automatic purge is off: countRecords purges as of the suite's clock.
 const manual = { purgeIntervalMs: 0 };
 
@@ -42,7 +50,7 @@ runStoreConformanceSuite<SqliteFixture>(
     breakBackend: ({ path }) => dropSqliteTables(path),
     destroy: ({ remove }) => remove(),
   },
-  { describe, it },
+  api,
 );
 
 interface KyselyFixture extends SqliteFixture {
@@ -82,7 +90,7 @@ runStoreConformanceSuite<KyselyFixture>(
       await remove();
     },
   },
-  { describe, it },
+  api,
 );
 
 interface PgFixture {
@@ -112,5 +120,5 @@ runStoreConformanceSuite<PgFixture>(
     breakBackend: ({ schema }) => postgres.drop(schema),
     destroy: ({ schema }) => postgres.drop(schema),
   },
-  { describe, it },
+  api,
 );
