@@ -40,6 +40,8 @@ export interface TestServerOptions {
   audience?: string;
   /** Login throttling of token-auth. */
   throttle?: ThrottleOptions | false;
+  /** token-auth's `reuseGraceMs` (the server's `REFRESH_REUSE_GRACE_MS`). */
+  reuseGraceMs?: number;
   /** Wraps the token-auth instance (e.g. to make one operation fail unexpectedly). */
   wrapAuth?: (auth: TokenAuth) => TokenAuth;
   /** Wraps the store (e.g. to simulate an outage). */
@@ -87,6 +89,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.audience === undefined ? {} : { audience: options.audience }),
     now: clock.now,
     ...(options.throttle === undefined ? {} : { throttle: options.throttle }),
+    ...(options.reuseGraceMs === undefined ? {} : { reuseGraceMs: options.reuseGraceMs }),
   });
   const auth = options.wrapAuth ? options.wrapAuth(realAuth) : realAuth;
   const logs: string[] = [];
