@@ -15,7 +15,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTokenAuth } from '../src/create-token-auth.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { createSqliteStore } from '../src/stores/sqlite.js';
+import { createSqliteSqlStore } from '../src/stores/sql/index.js';
 import { AccessTokens } from '../src/tokens/access-token.js';
 
 const SECRET = 'bench-secret-of-more-than-thirty-two-bytes!!';
@@ -126,7 +126,11 @@ async function main() {
 
   // Refresh (rotation) on a SQLite file: a chain, each call presenting the token the previous one returned.
   const directory = await mkdtemp(join(tmpdir(), 'token-auth-bench-'));
-  const store = await createSqliteStore({ path: join(directory, 'bench.sqlite'), sweepIntervalMs: 0 });
+  const store = await createSqliteSqlStore({
+    path: join(directory, 'bench.sqlite'),
+    migrate: true,
+    purgeIntervalMs: 0,
+  });
   try {
     const sqliteAuth = createTokenAuth({ store, secret: SECRET, throttle: false });
     await sqliteAuth.register({ email: 'bench@example.com', password: 'correct horse battery' });
@@ -134,8 +138,8 @@ async function main() {
       await sqliteAuth.login({ email: 'bench@example.com', password: 'correct horse battery' })
     ).refreshToken;
     await measure(
-      'refresh (rotation) on createSqliteStore',
-      'temp file; consume + user + create + parent check',
+      'refresh (rotation) on createSqliteSqlStore',
+      'temp file; one rotate transaction + user read',
       async () => {
         refreshToken = (await sqliteAuth.refresh(refreshToken)).refreshToken;
       },

@@ -9,17 +9,17 @@ import {
   RefreshTokenReusedError,
   TokenExpiredError,
 } from '../../src/errors.js';
-import { createSqliteStore, type SqliteStore } from '../../src/stores/sqlite.js';
+import { createSqliteSqlStore, type SqlStore } from '../../src/stores/sql/index.js';
 import type { TokenAuth } from '../../src/types.js';
 import { EMAIL, fastHasher, type ManualClock, manualClock, PASSWORD, SECRET } from './fixtures.js';
 
 let directory: string;
 let file: string;
-let stores: SqliteStore[];
+let stores: SqlStore[];
 let clock: ManualClock;
 
-async function open(exclusive = true): Promise<TokenAuth> {
-  const store = await createSqliteStore({ path: file, sweepIntervalMs: 0, exclusive });
+async function open(): Promise<TokenAuth> {
+  const store = await createSqliteSqlStore({ path: file, migrate: true, purgeIntervalMs: 0 });
   stores.push(store);
   return createTokenAuth({ store, secret: SECRET, now: clock.now, passwordHasher: fastHasher() });
 }
@@ -36,7 +36,7 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-describe('token-auth over a SQLite file', () => {
+describe('token-auth over a SQLite file (the SQL store, the embedded default)', () => {
   it('runs register, login, verify, refresh, logout end to end', async () => {
     const auth = await open();
     const user = await auth.register({ email: EMAIL, password: PASSWORD, username: 'Jo' });
@@ -59,7 +59,7 @@ describe('token-auth over a SQLite file', () => {
     await expect(second.refresh(pair.refreshToken)).resolves.toHaveProperty('accessToken');
   });
 
-  it('revokes the family when a rotated token is reused', async () => {
+  it('ends the session when a rotated token is reused', async () => {
     const auth = await open();
     await auth.register({ email: EMAIL, password: PASSWORD });
     const pair = await auth.login({ email: EMAIL, password: PASSWORD });
@@ -89,10 +89,9 @@ describe('token-auth over a SQLite file', () => {
   });
 
   it('applies a lifetime changed by another instance after the settings cache lifetime', async () => {
-    // Two instances on one file stand for two processes sharing a store: the file lock that
-    // keeps a SQLite store to one process is off for this, which tests only the settings cache.
-    const admin = await open(false);
-    const server = await open(false);
+    // Two instances on one file stand for two processes sharing a store.
+    const admin = await open();
+    const server = await open();
     await server.register({ email: EMAIL, password: PASSWORD });
     await server.getSettings();
     await admin.updateSettings({ accessTokenTtlSeconds: 5 }, { userId: null });
