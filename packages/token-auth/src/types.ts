@@ -181,7 +181,7 @@ export interface PasswordHasher {
  * @example
  * ```ts
  * const options: TokenAuthOptions = {
- *   store: await createSqliteStore({ path: './data/auth.sqlite' }),
+ *   store: await createSqliteSqlStore({ path: './data/auth.sqlite', migrate: true }), // from token-auth/sql
  *   secret: process.env.JWT_SECRET,
  *   issuer: 'https://auth.example.com',
  *   audience: 'game-api',
