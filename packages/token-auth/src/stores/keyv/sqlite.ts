@@ -88,7 +88,7 @@ export class KeyvSqliteStore extends KeyvStore {
    *
    * @param name - The pragma, e.g. `'journal_mode'`.
    * @returns Its value, e.g. `'wal'`.
-   * @throws {@link ConfigError} when the name is not a plain pragma name.
+   * @throws {@link "token-auth"!ConfigError} when the name is not a plain pragma name.
    * @example
    * ```ts
    * await store.readPragma('synchronous'); // 1 (NORMAL)
@@ -144,9 +144,9 @@ export class KeyvSqliteStore extends KeyvStore {
  *
  * @param options - The file (`path` or `uri`) and the store options.
  * @returns The open store; `close()` closes the file and releases its lock.
- * @throws {@link ConfigError} when an option is unusable, or `keyv` or `@keyv/sqlite` is
+ * @throws {@link "token-auth"!ConfigError} when an option is unusable, or `keyv` or `@keyv/sqlite` is
  *   not installed.
- * @throws {@link StoreError} when the file cannot be opened, or another process holds it.
+ * @throws {@link "token-auth"!StoreError} when the file cannot be opened, or another process holds it.
  * @example
  * ```ts
  * import { createKeyvSqliteStore } from 'token-auth/keyv';

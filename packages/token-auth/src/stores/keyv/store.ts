@@ -111,7 +111,7 @@ export class KeyvStore implements TokenAuthStore {
    *   `throwOnErrors` on. Plain JSON records make `{ serialize: JSON.stringify, deserialize:
    *   JSON.parse }` the fastest serializer.
    * @param options - Namespace, garbage collection, history and cache sizes.
-   * @throws {@link ConfigError} when `keyv` is not a Keyv instance or an option is out of range.
+   * @throws {@link "token-auth"!ConfigError} when `keyv` is not a Keyv instance or an option is out of range.
    * @example
    * ```ts
    * const store = new KeyvStore(new Keyv(), { namespace: 'tests' });
