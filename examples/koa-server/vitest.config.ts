@@ -14,7 +14,10 @@ export default defineProject({
         find: new RegExp(`^token-auth/${name}$`),
         replacement: source(`../../packages/token-auth/src/stores/${name}/index.ts`),
       })),
-      { find: /^token-auth\/testing$/, replacement: source('../../packages/token-auth/src/testing/index.ts') },
+      {
+        find: /^token-auth\/testing$/,
+        replacement: source('../../packages/token-auth/src/testing/index.ts'),
+      },
       { find: /^@game\/score$/, replacement: source('../../packages/score/src/index.ts') },
     ],
   },
