@@ -28,7 +28,10 @@ export const REDACTED_PATHS: readonly string[] = [
 ];
 
 /**
- * Creates the logger.
+ * Creates the logger. By default it writes to stdout asynchronously: lines written while a
+ * write is under way are batched into the next one, so a busy server makes one system call
+ * per batch rather than one per request; whatever is pending is flushed when the process
+ * exits.
  *
  * @param options - `level` (pino level) and an optional destination (stdout by default).
  * @returns The logger.
@@ -45,6 +48,6 @@ export function createLogger(options: { level: LevelWithSilent; destination?: De
       redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.destination,
+    options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }

@@ -9,6 +9,9 @@ import type { Logger } from 'pino';
 import { API_CSP, COMMON_SECURITY_HEADERS, loggablePath, PAGE_CSP, requestIdFrom } from '../http/request.js';
 import type { AppState } from './state.js';
 
+/** A response of HTML pages (a plain test: cheaper than parsing the media type per request). */
+const HTML_TYPE = /^text\/html\b/i;
+
 /**
  * Creates the request-context middleware: it sets `ctx.state.requestId` and
  * `ctx.state.log`, echoes `X-Request-Id`, sets the security headers (a page CSP on HTML,
@@ -28,16 +31,30 @@ export function requestContext(options: { logger: Logger }): Middleware<AppState
     const started = process.hrtime.bigint();
     const requestId = requestIdFrom(ctx.get('X-Request-Id') || undefined);
     ctx.state.requestId = requestId;
-    ctx.state.log = logger.child({ reqId: requestId });
+    // The request's child logger is made on first use: most requests log only their access
+    // line, which carries the request id itself.
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      get: () => {
+        log ??= logger.child({ reqId: requestId });
+        return log;
+      },
+      configurable: true,
+      enumerable: true,
+    });
     ctx.set('X-Request-Id', requestId);
     ctx.set(COMMON_SECURITY_HEADERS);
     try {
       await next();
     } finally {
-      ctx.set('Content-Security-Policy', ctx.response.is('html') ? PAGE_CSP : API_CSP);
+      ctx.set(
+        'Content-Security-Policy',
+        HTML_TYPE.test(ctx.response.get('Content-Type')) ? PAGE_CSP : API_CSP,
+      );
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      ctx.state.log.info(
+      logger.info(
         {
+          reqId: requestId,
           method: ctx.method,
           path: loggablePath(ctx.url),
           status: ctx.status,
