@@ -5,6 +5,7 @@
  * @module
  */
 
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { TokenAuthStore } from 'token-auth';
 import { MemoryStore } from 'token-auth';
@@ -88,6 +89,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     case 'sqlite':
     case 'postgres':
     case 'postgresql': {
+      if (scheme === 'sqlite') await refuseKeyvFile(sqliteFileOf(url));
       const { createSqlStore } = await import('token-auth/sql');
       return createSqlStore({
         url,
@@ -113,5 +115,30 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       throw new Error(
         `DATABASE_URL: unsupported scheme "${scheme || url.slice(0, 20)}"; use sqlite://, postgres://, keyv+sqlite://, memory:// or redis://`,
       );
+  }
+}
+
+/**
+ * Refuses a SQLite file that holds a Keyv store (0.1.0's default) and no SQL store tables:
+ * the SQL store would start empty beside it, and its users would seem gone.
+ */
+async function refuseKeyvFile(file: string | undefined): Promise<void> {
+  if (file === undefined || !existsSync(file)) return;
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const tables = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND (name = 'keyv' OR name LIKE 'token_auth_%')",
+      )
+      .pluck()
+      .all() as string[];
+    if (tables.includes('keyv') && !tables.some((name) => name.startsWith('token_auth_'))) {
+      throw new Error(
+        `DATABASE_URL: ${file} holds a Keyv store (token-auth 0.1.0); serve it with DATABASE_URL=keyv+sqlite://${file}, or point sqlite:// at a new file`,
+      );
+    }
+  } finally {
+    db.close();
   }
 }

@@ -20,6 +20,47 @@ describe('openStore', () => {
     }
   });
 
+  it('opens sqlite:// with the SQL store, which several processes may share', async () => {
+    const store = await openStore(`sqlite://${join(temp.dir, 'sql.sqlite')}`);
+    try {
+      expect(store.constructor.name).toBe('SqlStore');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('opens keyv+sqlite:// with the Keyv store', async () => {
+    const store = await openStore(`keyv+sqlite://${join(temp.dir, 'keyv.sqlite')}`);
+    try {
+      expect(store.constructor.name).toBe('KeyvSqliteStore');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses to open a 0.1.0 Keyv file as sqlite://, naming keyv+sqlite://, and keeps its users', async () => {
+    const file = join(temp.dir, 'old.sqlite');
+    const keyv = await openStore(`keyv+sqlite://${file}`);
+    await keyv.createUser({
+      email: 'ada@example.com',
+      emailKey: 'ada@example.com',
+      username: '',
+      passwordHash: 'x',
+      isStaff: false,
+      isActive: true,
+      createdAt: 0,
+      updatedAt: 0,
+    });
+    await keyv.close();
+    await expect(openStore(`sqlite://${file}`)).rejects.toThrow(`DATABASE_URL=keyv+sqlite://${file}`);
+    const reopened = await openStore(`keyv+sqlite://${file}`);
+    try {
+      expect(await reopened.getUserByEmailKey('ada@example.com')).toMatchObject({ id: 1 });
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('opens an in-memory store for memory://', async () => {
     const store = await openStore('memory://');
     expect(store).toBeInstanceOf(MemoryStore);

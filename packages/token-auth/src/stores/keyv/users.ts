@@ -1,6 +1,7 @@
 /**
  * Users in Keyv: `user:<id>` holds the record, `email:<emailKey>` the id that claims the
- * email, `last-user-id` the id counter. None of them expires.
+ * email, `meta:last-user-id` the id counter (the keys of 0.1.0, so its users carry over).
+ * None of them expires.
  *
  * @module
  * @internal
@@ -95,7 +96,8 @@ export class KeyvUsers {
   }
 
   async #nextId(): Promise<number> {
-    const key = this.#records.key('last-user-id');
+    // The key 0.1.0 used, so that an existing store keeps counting from its last id.
+    const key = this.#records.key('meta', 'last-user-id');
     return this.#records.lock(key, async () => {
       const next = ((await this.#records.get<number>(key, isId, 'user id counter')) ?? 0) + 1;
       await this.#records.set(key, next);

@@ -65,9 +65,21 @@ describe('KeyvStore', () => {
     await store.updateSettings({ accessTokenTtlSeconds: 60 }, [
       settingsChange('accessTokenTtlSeconds', 30, 60, 0, null),
     ]);
-    for (const key of ['user:1', 'email:ada@example.com', 'last-user-id', 'settings']) {
+    for (const key of ['user:1', 'email:ada@example.com', 'meta:last-user-id', 'settings']) {
       expect((await keyv.getRaw(`token-auth:${key}`))?.expires, key).toBeUndefined();
     }
+  });
+
+  it('carries the users of a 0.1.0 backend over: its id counter and claims keep their keys', async () => {
+    const keyv = new Keyv();
+    const old = { ...newUser('ada@example.com'), id: 1 };
+    await keyv.set('token-auth:user:1', old);
+    await keyv.set('token-auth:email:ada@example.com', 1);
+    await keyv.set('token-auth:meta:last-user-id', 1);
+    const store = new KeyvStore(keyv);
+    expect(await store.getUserByEmailKey('ada@example.com')).toEqual(old);
+    expect((await store.createUser(newUser('bob@example.com'))).id).toBe(2);
+    expect(await store.getUserById(1)).toEqual(old);
   });
 
   it('keeps a throttling counter in the backend until the end of its window plus the grace period', async () => {
