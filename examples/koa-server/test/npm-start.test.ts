@@ -29,7 +29,8 @@ const started: { npm: ChildProcess; serverPid?: number }[] = [];
 afterAll(() => {
   for (const { npm, serverPid } of started) {
     if (serverPid !== undefined && isAlive(serverPid)) process.kill(serverPid, 'SIGKILL');
-    if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
+    // npm leads its own process group: this also reaches a server that never logged its pid.
+    if (npm.pid !== undefined && isAlive(-npm.pid)) process.kill(-npm.pid, 'SIGKILL');
   }
   temp.remove();
 });
@@ -101,6 +102,7 @@ async function startWithNpm(args: string[]): Promise<NpmRun> {
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const entry: { npm: ChildProcess; serverPid?: number } = { npm };
   started.push(entry);
