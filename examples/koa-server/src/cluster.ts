@@ -4,11 +4,13 @@
  * accepts each new connection and hands it to the workers in turn. A worker that dies is replaced; on
  * SIGTERM or SIGINT every worker shuts down gracefully and the primary exits.
  *
- * The workers share nothing in memory, so they must share a store: `DATABASE_URL` must
- * be a `redis://` or `postgres://` URL (and `JWT_SECRET` set, so that every worker verifies
- * the others' tokens).
+ * The workers share nothing in memory, so they must share a store: a `sqlite://` file (the
+ * default; its transactions are exactly-once across processes), a `postgres://` or a
+ * `redis://` URL (then with `JWT_SECRET` set, so that every worker verifies the others' tokens).
+ * `WORKERS=N npm start` (or `node dist/main.js`) starts this launcher too.
  *
- *   WORKERS=2 DATABASE_URL=redis://127.0.0.1:6379/0 JWT_SECRET=… node dist/cluster.js
+ *   WORKERS=2 node dist/cluster.js
+ *   WORKERS=4 DATABASE_URL=postgres://auth@db/auth JWT_SECRET=… node dist/cluster.js
  *
  * @module
  */
@@ -16,7 +18,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { usage } from './config.js';
+import { usage, WORKERS_VARIABLE } from './config.js';
 
 /** A worker exiting sooner than this after its start counts as a crash at startup. */
 const EARLY_EXIT_MS = 5_000;
@@ -29,16 +31,7 @@ function fail(message: string): never {
 }
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write(
-    usage('node dist/cluster.js', [
-      {
-        name: 'WORKERS',
-        defaultValue: 'one per CPU',
-        description:
-          'Server processes to fork (1 to 256); DATABASE_URL must then be a redis:// or postgres:// URL.',
-      },
-    ]),
-  );
+  process.stdout.write(usage('node dist/cluster.js', [WORKERS_VARIABLE]));
   process.exit(0);
 }
 
@@ -48,12 +41,15 @@ if (process.env.WORKERS !== undefined && process.env.WORKERS.trim() === '') {
 const workersText = process.env.WORKERS?.trim() || String(availableParallelism());
 const workers = /^\d{1,3}$/.test(workersText) ? Number(workersText) : Number.NaN;
 if (!(workers >= 1 && workers <= 256)) fail(`WORKERS must be an integer from 1 to 256, got "${workersText}"`);
-if (!/^(rediss?|postgres|postgresql):\/\//i.test(process.env.DATABASE_URL?.trim() ?? '')) {
+const databaseUrl = process.env.DATABASE_URL?.trim() || 'sqlite://./data/auth.sqlite';
+if (!/^(rediss?|postgres|postgresql|sqlite):\/\//i.test(databaseUrl)) {
   fail(
-    'DATABASE_URL must be a redis:// or postgres:// URL: the workers share no memory, so they need a shared store',
+    'DATABASE_URL must be a sqlite://, postgres:// or redis:// URL: the workers share no memory, so they need a store they can all open (memory:// and keyv+sqlite:// are one process only)',
   );
 }
-if (!process.env.JWT_SECRET?.trim()) {
+// A SQLite file keeps a generated secret beside it, which every worker reads; a server
+// database does not, so its workers need the secret from the environment.
+if (!/^sqlite:/i.test(databaseUrl) && !process.env.JWT_SECRET?.trim()) {
   fail('JWT_SECRET must be set: every worker must sign and verify with the same secret');
 }
 

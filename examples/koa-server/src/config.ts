@@ -191,6 +191,17 @@ export function usage(program: string, extra: readonly EnvironmentVariable[] = [
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * `WORKERS`, read by the launchers rather than by each server process: when set, `main` (and
+ * `cluster`) fork that many server processes sharing one port and one store.
+ */
+export const WORKERS_VARIABLE: EnvironmentVariable = {
+  name: 'WORKERS',
+  defaultValue: 'unset: one process (dist/cluster.js: one per CPU)',
+  description:
+    'Server processes to fork (1 to 256), sharing one port and one store: a sqlite:// file, postgres:// or redis:// (JWT_SECRET required for the last two).',
+};
+
 /** The default `DATABASE_URL`: a SQLite file under `./data`, relative to the working directory. */
 export const DEFAULT_DATABASE_URL = 'sqlite://./data/auth.sqlite';
 

@@ -6,7 +6,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigEnvError, MIN_SECRET_BYTES } from './config.js';
 
@@ -46,14 +46,20 @@ export function resolveJwtSecret(options: {
 
   const file = join(options.dataDir, SECRET_FILE_NAME);
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  // Written whole to a private temporary file, then linked to its name: a link never
+  // overwrites, so of several first starts racing (workers of one cluster) exactly one
+  // secret wins, and no process can read a file that is still being written.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    // `wx`: never overwrite; of two first starts racing, one writes and both read its secret.
-    writeFileSync(file, `${generated}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(draft, `${generated}\n`, { mode: 0o600, flag: 'wx' });
+    linkSync(draft, file);
     return { secret: generated, source: 'generated', file };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
       throw new ConfigEnvError('JWT_SECRET', `is not set and the secret file ${file} cannot be created`);
     }
+  } finally {
+    rmSync(draft, { force: true });
   }
   let kept: string;
   try {

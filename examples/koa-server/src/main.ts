@@ -8,8 +8,9 @@
  * @module
  */
 
+import cluster from 'node:cluster';
 import type { ServerConfig } from './config.js';
-import { parseConfig, usage } from './config.js';
+import { parseConfig, usage, WORKERS_VARIABLE } from './config.js';
 import { describeStartupFailure } from './lib/startup-failure.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
@@ -23,7 +24,13 @@ function fail(line: string): never {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(usage('node dist/main.js'));
+    process.stdout.write(usage('node dist/main.js', [WORKERS_VARIABLE]));
+    return;
+  }
+  // WORKERS: this process becomes the cluster's primary, which forks the servers (each of
+  // them runs this file again, as a worker, and goes on below).
+  if (process.env.WORKERS !== undefined && cluster.isPrimary) {
+    await import(import.meta.url.endsWith('.ts') ? './cluster.ts' : './cluster.js');
     return;
   }
   if (args.length > 0) {

@@ -8,6 +8,7 @@
 import type { Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { TokenAuth, TokenAuthStore } from 'token-auth';
 import { createTokenAuth, isTokenAuthError } from 'token-auth';
@@ -66,7 +67,10 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const databaseFile = sqliteFileOf(config.databaseUrl);
   if (databaseFile !== undefined) ensurePrivateDatabaseFile(databaseFile);
-  const dataDir = dataDirOf(config.databaseUrl);
+  // A database without a folder of its own (postgres://, redis://) keeps a generated secret in
+  // ./data, so that processes started from one directory sign alike; memory:// keeps it in memory.
+  const dataDir =
+    dataDirOf(config.databaseUrl) ?? (/^memory:/i.test(config.databaseUrl) ? undefined : resolve('data'));
   const resolved = resolveJwtSecret({ configured: config.jwtSecret, dataDir });
   if (resolved.source === 'generated' || resolved.source === 'file') {
     logger.warn(

@@ -45,7 +45,11 @@ let emailCount = 0;
 
 const freshEmail = (tag: string) => `${tag}-${++emailCount}@multi.example`;
 
-async function startServer(databaseUrl: string, started: ServerProcess[]): Promise<ServerProcess> {
+async function startServer(
+  databaseUrl: string,
+  started: ServerProcess[],
+  extraEnv: Record<string, string> = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
     env: {
@@ -58,6 +62,7 @@ async function startServer(databaseUrl: string, started: ServerProcess[]): Promi
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       LOG_LEVEL: 'warn',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -379,5 +384,39 @@ describe.each(BACKENDS)('three server processes on %s', (_name, startBackend) =>
       });
       expect(settings.status).toBe(200);
     }
+  });
+});
+
+describe('WORKERS=2 on the default SQLite file', () => {
+  const started: ServerProcess[] = [];
+  let dir: string;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'workers-'));
+    server = await startServer(`sqlite://${join(dir, 'auth.sqlite')}`, started, { WORKERS: '2' });
+  });
+
+  afterAll(async () => {
+    await Promise.all(started.map(stopServer));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves from a cluster whose workers rotate a token exactly once between them', async () => {
+    const email = freshEmail('workers');
+    await register(server.base, email);
+    const { refresh_token } = await login(server.base, email);
+    const statuses = await Promise.all(
+      Array.from(
+        { length: 20 },
+        async () => (await post(server.base, '/api/refresh/', { refresh_token })).status,
+      ),
+    );
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+  });
+
+  it('stops every worker on SIGTERM', async () => {
+    await stopServer(server);
+    expect(server.child.exitCode).toBe(0);
   });
 });
