@@ -150,7 +150,10 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
   }
 
   /** Opens a new session (a login) with the lifetimes in force now. */
-  async function startSession(userId: number, userAgent: string): Promise<TokenPair> {
+  async function startSession(
+    userId: number,
+    userAgent: string,
+  ): Promise<{ pair: TokenPair; sessionId: string }> {
     const lifetimes = await settings.get();
     const nowMs = now();
     const refreshToken = generateRefreshToken();
@@ -163,7 +166,33 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
       userAgent,
     };
     await store.startSession(session);
-    return pairFor(session, refreshToken, lifetimes.accessTokenTtlSeconds, nowMs);
+    return {
+      pair: await pairFor(session, refreshToken, lifetimes.accessTokenTtlSeconds, nowMs),
+      sessionId: session.id,
+    };
+  }
+
+  /**
+   * Opens a session for a user whose password was just verified against `verifiedHash`, then
+   * checks the user again: a password change or a deactivation that ran while the password was
+   * being verified has ended every session, but not this one, which it could not see yet.
+   * Such a login is refused and its session ended. A hash changed by someone else's rehash
+   * still verifies the password, so only a real change refuses the login.
+   */
+  async function startCheckedSession(
+    user: UserRecord,
+    verifiedHash: string,
+    password: string,
+    userAgent: string,
+  ): Promise<TokenPair> {
+    const { pair, sessionId } = await startSession(user.id, userAgent);
+    const current = await store.getUserById(user.id);
+    const unchanged =
+      current?.isActive === true &&
+      (current.passwordHash === verifiedHash || (await hasher.verify(current.passwordHash, password)));
+    if (unchanged) return pair;
+    await store.endSession(user.id, sessionId);
+    throw new InvalidCredentialsError('The email or password is incorrect');
   }
 
   /** Ends a session in which reuse was seen, then says so (RFC 9700 section 4.14.2). */
@@ -237,10 +266,12 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
         throw new InvalidCredentialsError('The email or password is incorrect');
       }
       await throttle?.recordSuccess(emailKey, clientKey);
+      let verifiedHash = user.passwordHash;
       if (hasher.needsRehash(user.passwordHash)) {
-        await updateExisting(user.id, { passwordHash: await hasher.hash(password) });
+        verifiedHash = (await updateExisting(user.id, { passwordHash: await hasher.hash(password) }))
+          .passwordHash;
       }
-      return startSession(user.id, userAgent);
+      return startCheckedSession(user, verifiedHash, password, userAgent);
     },
 
     async refresh(refreshToken) {
@@ -353,13 +384,22 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
         ]);
       }
       await throttle?.recordSuccess(user.emailKey, clientKey);
-      await updateExisting(userId, { passwordHash: await hasher.hash(next) });
-      // Every session ends, the caller's too: whoever knew the old password may hold one.
+      // Every session ends, the caller's too: whoever knew the old password may hold one. Before
+      // the change, so that a store failure in between leaves the old password with no session;
+      // after it again, for the sessions a login with the old password opened meanwhile (a
+      // login still under way then refuses itself; see startCheckedSession).
       await store.endUserSessions(userId);
-      return startSession(userId, userAgent);
+      const changed = await updateExisting(userId, { passwordHash: await hasher.hash(next) });
+      await store.endUserSessions(userId);
+      return startCheckedSession(changed, changed.passwordHash, next, userAgent);
     },
 
     verifyAccessToken: (token) => accessTokens.verify(token),
+
+    async getUser(userId) {
+      assertUserId(userId);
+      return toPublicUser(await requireUser(userId));
+    },
 
     async getProfile(userId) {
       return toPublicUser(await activeUser(userId));

@@ -234,9 +234,10 @@ export interface TokenAuthOptions {
   verifiedTokenCacheSize?: number | undefined;
   /**
    * How many password hashes (register, login, password upgrades) may run at once; further
-   * ones wait their turn. Hashing is CPU- and memory-heavy and runs on libuv's thread pool,
-   * which the SQLite driver shares: the cap keeps a core and pool threads free, so requests
-   * that need no hashing stay fast during a burst of logins.
+   * ones wait their turn. Hashing is CPU- and memory-heavy and runs on libuv's thread pool
+   * (shared with file I/O and asynchronous database drivers such as @keyv/sqlite's): the cap
+   * keeps a core free for the event loop, so requests that need no hashing stay fast during a
+   * burst of logins.
    * @defaultValue `Math.max(1, os.availableParallelism() - 1)`
    */
   maxConcurrentHashes?: number | undefined;
@@ -444,7 +445,8 @@ export interface TokenAuth {
    *
    * @param userId - The user, typically from verified access-token claims.
    * @returns How many sessions ended.
-   * @throws {@link InvalidTokenError} when the user is inactive or gone.
+   * @throws {@link InvalidTokenError} when the user is inactive.
+   * @throws {@link UserNotFoundError} when there is no such user.
    * @throws {@link ValidationError} on field `userId` when it is not a positive integer.
    * @example
    * ```ts
@@ -457,7 +459,8 @@ export interface TokenAuth {
    *
    * @param userId - The user, typically from verified access-token claims.
    * @returns One entry per live session; compare `id` with the `sid` claim to find the caller's.
-   * @throws {@link InvalidTokenError} when the user is inactive or gone.
+   * @throws {@link InvalidTokenError} when the user is inactive.
+   * @throws {@link UserNotFoundError} when there is no such user.
    * @throws {@link ValidationError} on field `userId` when it is not a positive integer.
    * @example
    * ```ts
@@ -473,7 +476,8 @@ export interface TokenAuth {
    * @param sessionId - The session, as listed by {@link TokenAuth.listSessions}.
    * @throws {@link SessionNotFoundError} when the user has no such session (unknown id, another
    *   user's session, or one already ended). Of parallel calls for one session, one succeeds.
-   * @throws {@link InvalidTokenError} when the user is inactive or gone.
+   * @throws {@link InvalidTokenError} when the user is inactive.
+   * @throws {@link UserNotFoundError} when there is no such user.
    * @example
    * ```ts
    * await auth.endSession(claims.userId, sessionId);
@@ -493,7 +497,8 @@ export interface TokenAuth {
    * @throws {@link ValidationError} on field `current_password` when it is wrong or missing
    *   (nothing changes), on `new_password` when it is too short or too long.
    * @throws {@link TooManyAttemptsError} when a throttling limit is reached.
-   * @throws {@link InvalidTokenError} when the user is inactive or gone.
+   * @throws {@link InvalidTokenError} when the user is inactive.
+   * @throws {@link UserNotFoundError} when there is no such user.
    * @example
    * ```ts
    * const pair = await auth.changePassword(claims.userId, body.current_password, body.new_password);
@@ -520,11 +525,27 @@ export interface TokenAuth {
    */
   verifyAccessToken(token: unknown): Promise<AccessTokenClaims>;
   /**
-   * The current profile of a user.
+   * Any user, active or not: an administrative read (for example to show who changed a
+   * setting). Unlike {@link TokenAuth.getProfile} it does not refuse an inactive user; do not
+   * serve it to the user's own token.
    *
    * @param userId - The user.
    * @returns The user.
    * @throws {@link UserNotFoundError} when there is no such user.
+   * @throws {@link ValidationError} on field `userId` when it is not a positive integer.
+   * @example
+   * ```ts
+   * const { email, isActive } = await auth.getUser(change.changedBy);
+   * ```
+   */
+  getUser(userId: number): Promise<PublicUser>;
+  /**
+   * The current profile of a user, for the user's own token.
+   *
+   * @param userId - The user, typically from verified access-token claims.
+   * @returns The user.
+   * @throws {@link UserNotFoundError} when there is no such user.
+   * @throws {@link InvalidTokenError} when the user is inactive.
    * @throws {@link ValidationError} on field `userId` when it is not a positive integer.
    * @example
    * ```ts
@@ -542,6 +563,7 @@ export interface TokenAuth {
    * @throws {@link ValidationError} naming every invalid field.
    * @throws {@link EmailTakenError} when the new email belongs to another user.
    * @throws {@link UserNotFoundError} when there is no such user.
+   * @throws {@link InvalidTokenError} when the user is inactive.
    * @example
    * ```ts
    * await auth.updateProfile(claims.userId, { username: 'John Smith' });

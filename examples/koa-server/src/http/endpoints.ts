@@ -562,7 +562,8 @@ export const getSettingsHistory = define({
     const emails = new Map<number, string | null>();
     for (const id of new Set(changes.flatMap((c) => (c.changedBy === null ? [] : [c.changedBy])))) {
       try {
-        emails.set(id, (await auth.getProfile(id)).email);
+        // An administrative read: a changer deactivated since is still named.
+        emails.set(id, (await auth.getUser(id)).email);
       } catch (error) {
         if (!(isTokenAuthError(error) && error.code === 'user_not_found')) throw error;
         emails.set(id, null);

@@ -194,6 +194,16 @@ describe('GET /api/admin/settings/history/', () => {
     expect(response.body.history[0].new_value).toBe(50);
   });
 
+  it('still names a staff user who changed a setting and was deactivated since', async () => {
+    const former = await t.staffToken('former@example.com');
+    await t.client.put('/api/admin/settings/', { access_token_lifetime: 33 }, { token: former });
+    const formerUser = await t.store.getUserByEmailKey('former@example.com');
+    await t.auth.setUserFlags(formerUser?.id ?? 0, { isActive: false });
+    const response = await t.client.get('/api/admin/settings/history/', { token: staff });
+    expect(response.status).toBe(200);
+    expect(response.body.history[0].changed_by).toEqual({ id: formerUser?.id, email: 'former@example.com' });
+  });
+
   it('shows a system change with changed_by null', async () => {
     await t.auth.updateSettings({ refreshTokenTtlSeconds: 3600 }, { userId: null });
     const response = await t.client.get('/api/admin/settings/history/', { token: staff });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  InvalidCredentialsError,
   InvalidRefreshTokenError,
   InvalidTokenError,
   SessionNotFoundError,
@@ -11,6 +12,7 @@ import {
   decodeSegment,
   EMAIL,
   failingFields,
+  fastHasher,
   loggedIn,
   PASSWORD,
   rejectionOf,
@@ -243,5 +245,54 @@ describe('an inactive user', () => {
     await auth.setUserFlags(user.id, { isActive: true });
     await expect(auth.listSessions(user.id)).resolves.toEqual([]);
     await expect(auth.refresh(pair.refreshToken)).rejects.toThrow(InvalidRefreshTokenError);
+  });
+});
+
+describe('a login racing a password change', () => {
+  it('is refused, and leaves no session, when the password changed while it was being verified', async () => {
+    const inner = fastHasher();
+    let pause: Promise<void> | undefined;
+    let verifying: (() => void) | undefined;
+    const hasher = {
+      hash: (password: string) => inner.hash(password),
+      needsRehash: (hash: string) => inner.needsRehash(hash),
+      async verify(hash: string, password: string) {
+        const result = await inner.verify(hash, password);
+        if (pause !== undefined) {
+          verifying?.();
+          await pause;
+        }
+        return result;
+      },
+    };
+    // Room for two hashes at once: the paused login holds one.
+    const { auth } = setup({ passwordHasher: hasher, maxConcurrentHashes: 2 });
+    const { user, pair } = await loggedIn(auth);
+    let resume: () => void = () => undefined;
+    pause = new Promise((resolve) => {
+      resume = resolve;
+    });
+    const verified = new Promise<void>((resolve) => {
+      verifying = resolve;
+    });
+    const attacker = auth.login({ email: EMAIL, password: PASSWORD });
+    await verified;
+    pause = undefined;
+    const owner = auth.changePassword(user.id, PASSWORD, NEW_PASSWORD);
+    // The owner's change runs to the end while the attacker's login waits after its check.
+    const fresh = await owner;
+    resume();
+    await expect(attacker).rejects.toThrow(InvalidCredentialsError);
+    const sessions = await auth.listSessions(user.id);
+    expect(sessions.map((session) => session.id)).toEqual([sidOf(fresh.accessToken)]);
+    await expect(auth.refresh(pair.refreshToken)).rejects.toThrow(InvalidRefreshTokenError);
+  });
+
+  it('keeps a login whose hash was upgraded meanwhile by another login', async () => {
+    const { auth, store } = setup();
+    const { user } = await loggedIn(auth);
+    // Another login rehashed the same password: the hash differs but still verifies.
+    await store.updateUser(user.id, { passwordHash: await fastHasher().hash(PASSWORD) });
+    await expect(auth.login({ email: EMAIL, password: PASSWORD })).resolves.toHaveProperty('refreshToken');
   });
 });
