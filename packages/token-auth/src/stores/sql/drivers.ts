@@ -97,7 +97,13 @@ export class KyselyDriver implements Driver {
     if (!plan.transaction || db.isTransaction)
       return driveAsync(plan.start(), (step) => this.#step(db, step));
     if (this.dialect === 'postgres') {
-      return db.transaction().execute((trx) => driveAsync(plan.start(), (step) => this.#step(trx, step)));
+      // READ COMMITTED whatever the database's default: each statement sees what committed
+      // before it, which the migration lock relies on (under REPEATABLE READ the snapshot of
+      // a runner that waited for the lock would predate the winner's tables).
+      return db
+        .transaction()
+        .setIsolationLevel('read committed')
+        .execute((trx) => driveAsync(plan.start(), (step) => this.#step(trx, step)));
     }
     // Kysely's SQLite transactions begin DEFERRED; one connection held for the whole plan
     // lets it begin IMMEDIATE instead.

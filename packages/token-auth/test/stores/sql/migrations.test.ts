@@ -178,6 +178,22 @@ function expectOneAppliedOneIdle(results: Finished[]): void {
   expect(outputs.filter((out) => out.includes('nothing to apply'))).toHaveLength(1);
 }
 
+describe('migrations racing on PostgreSQL whose default isolation is REPEATABLE READ', () => {
+  it('apply each migration once and let every runner succeed', async () => {
+    const database = `rr_${Date.now()}`;
+    await postgres.admin.query(`CREATE DATABASE ${database}`);
+    await postgres.admin.query(
+      `ALTER DATABASE ${database} SET default_transaction_isolation = 'repeatable read'`,
+    );
+    const url = postgres.admin.options.connectionString?.replace(
+      /\/[^/?]*(\?.*)?$/,
+      `/${database}`,
+    ) as string;
+    const results = await Promise.all(Array.from({ length: 4 }, () => migrateSqlSchema({ url })));
+    expect(results.map((result) => result.applied.length).sort()).toEqual([0, 0, 0, everyMigration.length]);
+  }, 60_000);
+});
+
 describe('two processes running token-auth migrate up at once', () => {
   it('on PostgreSQL, both succeed and each migration is applied once (advisory lock)', async () => {
     const url = await DATABASES.PostgreSQL.url();
