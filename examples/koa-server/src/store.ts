@@ -113,7 +113,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     }
     default:
       throw new Error(
-        `DATABASE_URL: unsupported scheme "${scheme || url.slice(0, 20)}"; use sqlite://, postgres://, keyv+sqlite://, memory:// or redis://`,
+        // Only a plain scheme name is echoed: a URL without one may be credentials.
+        `DATABASE_URL: ${/^[a-z][a-z0-9+.-]{0,20}$/.test(scheme) ? `unsupported scheme "${scheme}"` : 'no scheme'}; use sqlite://, postgres://, keyv+sqlite://, memory:// or redis://`,
       );
   }
 }

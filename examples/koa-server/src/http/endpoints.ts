@@ -131,6 +131,11 @@ function define<N extends RequestSchemaName | undefined>(definition: Definition<
   const { handle, ...rest } = definition;
   return {
     ...rest,
+    // Every authenticated endpoint may answer 400 invalid_request (two Authorization headers).
+    problemStatuses:
+      rest.security === 'none' || rest.problemStatuses.includes(400)
+        ? rest.problemStatuses
+        : [400, ...rest.problemStatuses],
     queryParameters: definition.queryParameters ?? [],
     async run(deps, input) {
       const body = (

@@ -182,8 +182,9 @@ export function problemResponse(
 
 /**
  * Maps anything thrown while handling a request to a problem response: token-auth
- * errors by their stable `code`, {@link HttpProblem}s as they are, body-parser errors
- * (raw-body's `type`) to 400/413/415, and everything else to a 500 without details.
+ * errors by their stable `code`, {@link HttpProblem}s as they are (the body reader throws
+ * those), Koa's own exposed 4xx errors by status, and everything else to a 500 without
+ * details.
  *
  * @param error - Whatever was thrown.
  * @returns The response and whether the error was unexpected (to be logged).
@@ -201,8 +202,8 @@ export function problemFromError(error: unknown): MappedProblem {
     };
   }
   if (isTokenAuthError(error)) return fromTokenAuthError(error as Error & { code: string });
-  const parsing = fromBodyParserError(error);
-  if (parsing) return { response: parsing, unexpected: false };
+  const client = fromHttpError(error);
+  if (client) return { response: client, unexpected: false };
   return {
     response: problemResponse(500, 'internal_error', 'The server failed to handle this request.'),
     unexpected: true,
@@ -283,44 +284,10 @@ function invalidAccessToken(code: string, detail: string): ProblemResponse {
   return problemResponse(401, code, detail, { 'WWW-Authenticate': bearerChallenge('invalid_token', detail) });
 }
 
-/** raw-body / co-body errors carry a `type` naming the failure. */
-function fromBodyParserError(error: unknown): ProblemResponse | undefined {
+/** An http-errors style client error (status 4xx, exposed), as Koa itself throws: keep its status. */
+function fromHttpError(error: unknown): ProblemResponse | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { type, status, limit } = error as { type?: unknown; status?: unknown; limit?: unknown };
-  switch (type) {
-    case 'entity.too.large':
-      return problemResponse(
-        413,
-        'body_too_large',
-        typeof limit === 'number'
-          ? `The request body exceeds the limit of ${limit} bytes.`
-          : 'The request body is too large.',
-      );
-    case 'entity.parse.failed':
-      return problemResponse(
-        400,
-        'malformed_json',
-        'The request body is not valid JSON (expected a JSON object).',
-      );
-    case 'charset.unsupported':
-      return problemResponse(415, 'unsupported_media_type', 'Send the body as UTF-8 JSON.');
-    case 'encoding.unsupported':
-      return problemResponse(415, 'unsupported_media_type', 'The body content encoding is not supported.');
-    case 'request.aborted':
-    case 'request.size.invalid':
-      return problemResponse(400, 'bad_request', 'The request body was incomplete.');
-    default:
-      break;
-  }
-  // co-body's JSON.parse failures: a SyntaxError with status 400 (and the raw body, never logged).
-  if (error instanceof SyntaxError && status === 400) {
-    return problemResponse(
-      400,
-      'malformed_json',
-      'The request body is not valid JSON (expected a JSON object).',
-    );
-  }
-  // Any other http-errors style client error (status 4xx, exposed): keep its status.
+  const { status } = error as { status?: unknown };
   if (
     typeof status === 'number' &&
     status >= 400 &&

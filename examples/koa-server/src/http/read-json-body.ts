@@ -10,6 +10,8 @@ import type { IncomingMessage } from 'node:http';
 import { HttpProblem } from './problem.js';
 import { assertJsonBody, hasBody } from './request.js';
 
+/** Refuses invalid UTF-8 instead of replacing it with U+FFFD (a password must arrive as sent). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** A JSON text whose first value is an object or an array (RFC 8259 whitespace allowed). */
 const OBJECT_OR_ARRAY = /^[ \t\n\r]*[[{]/;
 
@@ -51,7 +53,7 @@ export async function readJsonBody(req: IncomingMessage, options: { limitBytes: 
     throw new HttpProblem(400, 'bad_request', 'The request body was incomplete.', { cause: error });
   }
   const text = decodeUtf8(Buffer.concat(chunks));
-  if (text.trim() === '') return undefined;
+  if (!/\S/.test(text)) return undefined;
   if (!OBJECT_OR_ARRAY.test(text)) throw malformed();
   try {
     return JSON.parse(text);
@@ -66,7 +68,7 @@ export async function readJsonBody(req: IncomingMessage, options: { limitBytes: 
  */
 function decodeUtf8(bytes: Buffer): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return STRICT_UTF8.decode(bytes);
   } catch (error) {
     throw new HttpProblem(
       400,

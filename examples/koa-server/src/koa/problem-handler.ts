@@ -9,8 +9,8 @@ import { PROBLEM_CONTENT_TYPE, problemFromError } from '../http/problem.js';
 import type { AppState } from './state.js';
 
 /**
- * Creates the error middleware. token-auth errors are mapped by `code`, HTTP and
- * body-parser errors by status; anything else is a 500 without details, logged at
+ * Creates the error middleware. token-auth errors are mapped by `code`, HTTP errors by
+ * status; anything else is a 500 without details, logged at
  * error level. Store failures (503) are logged as warnings.
  *
  * @returns The middleware.

@@ -220,7 +220,7 @@ export async function createKeyvSqliteStore(options: KeyvSqliteStoreOptions): Pr
  */
 function createPrivateFile(file: string): void {
   try {
-    mkdirSync(dirname(resolve(file)), { recursive: true });
+    mkdirSync(dirname(resolve(file)), { recursive: true, mode: 0o700 });
     const fd = openSync(file, 'wx', 0o600);
     try {
       // The umask may have taken bits off; this sets the mode exactly.

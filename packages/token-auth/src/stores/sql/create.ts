@@ -452,7 +452,7 @@ export function openSqliteFile(
  * and `-shm` files the mode of the database file).
  */
 function createPrivateFile(path: string): void {
-  mkdirSync(dirname(resolve(path)), { recursive: true });
+  mkdirSync(dirname(resolve(path)), { recursive: true, mode: 0o700 });
   try {
     closeSync(openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600));
   } catch (error) {
