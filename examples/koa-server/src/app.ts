@@ -156,6 +156,9 @@ export function mountedEndpoints(withScore: boolean): readonly Endpoint[] {
   return allEndpoints.filter((e) => withScore || e !== scoreEndpoint);
 }
 
+/** The query of a request without one; endpoints only read it. */
+const NO_QUERY = new URLSearchParams();
+
 function runEndpoint(endpoint: Endpoint, deps: EndpointDeps): Middleware<AppState> {
   return async function endpointHandler(ctx) {
     const result = await endpoint.run(deps, {
@@ -163,7 +166,7 @@ function runEndpoint(endpoint: Endpoint, deps: EndpointDeps): Middleware<AppStat
       claims: ctx.state.auth,
       clientKey: ctx.ip || undefined,
       userAgent: ctx.get('User-Agent') || undefined,
-      query: new URLSearchParams(ctx.querystring),
+      query: ctx.querystring === '' ? NO_QUERY : new URLSearchParams(ctx.querystring),
       params: (ctx as { params?: Record<string, string> }).params ?? {},
     });
     ctx.set('Cache-Control', 'no-store');

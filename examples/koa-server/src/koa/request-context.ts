@@ -7,7 +7,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { API_CSP, COMMON_SECURITY_HEADERS, loggablePath, PAGE_CSP, requestIdFrom } from '../http/request.js';
-import type { AppState } from './state.js';
+import type { AppState, RequestLog } from './state.js';
 
 /** A response of HTML pages (a plain test: cheaper than parsing the media type per request). */
 const HTML_TYPE = /^text\/html\b/i;
@@ -27,21 +27,14 @@ const HTML_TYPE = /^text\/html\b/i;
  */
 export function requestContext(options: { logger: Logger }): Middleware<AppState> {
   const { logger } = options;
+  // The access line holds method, path, status, duration and address only: it needs none of
+  // the root logger's redaction, which would otherwise run on every request.
+  const access = logger.child({}, { redact: [] });
   return async function requestContextMiddleware(ctx, next) {
     const started = process.hrtime.bigint();
     const requestId = requestIdFrom(ctx.get('X-Request-Id') || undefined);
     ctx.state.requestId = requestId;
-    // The request's child logger is made on first use: most requests log only their access
-    // line, which carries the request id itself.
-    let log: Logger | undefined;
-    Object.defineProperty(ctx.state, 'log', {
-      get: () => {
-        log ??= logger.child({ reqId: requestId });
-        return log;
-      },
-      configurable: true,
-      enumerable: true,
-    });
+    ctx.state.log = new LazyChild(logger, requestId);
     ctx.set('X-Request-Id', requestId);
     ctx.set(COMMON_SECURITY_HEADERS);
     try {
@@ -52,7 +45,7 @@ export function requestContext(options: { logger: Logger }): Middleware<AppState
         HTML_TYPE.test(ctx.response.get('Content-Type')) ? PAGE_CSP : API_CSP,
       );
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.info(
+      access.info(
         {
           reqId: requestId,
           method: ctx.method,
@@ -65,4 +58,40 @@ export function requestContext(options: { logger: Logger }): Middleware<AppState
       );
     }
   };
+}
+
+/**
+ * `ctx.state.log`: the request's child logger (carrying its id), made on first use. Most
+ * requests log only their access line, which carries the id itself.
+ */
+class LazyChild implements RequestLog {
+  #child: Logger | undefined;
+  readonly #root: Logger;
+  readonly #requestId: string;
+
+  constructor(root: Logger, requestId: string) {
+    this.#root = root;
+    this.#requestId = requestId;
+  }
+
+  error(object: object, message: string): void {
+    this.#logger().error(object, message);
+  }
+
+  warn(object: object, message: string): void {
+    this.#logger().warn(object, message);
+  }
+
+  info(object: object, message: string): void {
+    this.#logger().info(object, message);
+  }
+
+  debug(object: object, message: string): void {
+    this.#logger().debug(object, message);
+  }
+
+  #logger(): Logger {
+    this.#child ??= this.#root.child({ reqId: this.#requestId });
+    return this.#child;
+  }
 }
