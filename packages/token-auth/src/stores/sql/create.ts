@@ -28,6 +28,7 @@ import { SCHEMA_VERSION } from './schema.js';
 import { SqlStore, type SqlStoreSettings } from './sql-store.js';
 import type { SqlDialect } from './statements.js';
 import { parseDatabaseUrl } from './url.js';
+import { UserCache } from './user-cache.js';
 
 const SUBPATH = 'token-auth/sql';
 
@@ -95,6 +96,13 @@ export interface SqliteSqlStoreOptions extends SqlStoreOptions {
    * @defaultValue `5000`
    */
   busyTimeoutMs?: number | undefined;
+  /**
+   * How many users a SQLite file store keeps in memory for profile reads, checked against
+   * SQLite's `data_version` on every read, so never stale even with other processes writing;
+   * `0` turns it off. A lent `database` is never cached.
+   * @defaultValue `10_000`
+   */
+  userCacheSize?: number | undefined;
 }
 
 /** Options of {@link createSqlStore} with the application's own Kysely instance. */
@@ -125,6 +133,13 @@ export interface UrlSqlStoreOptions extends SqlStoreOptions {
    * @defaultValue `5000`
    */
   busyTimeoutMs?: number | undefined;
+  /**
+   * How many users a SQLite file store keeps in memory for profile reads, checked against
+   * SQLite's `data_version` on every read, so never stale even with other processes writing;
+   * `0` turns it off. A lent `database` is never cached.
+   * @defaultValue `10_000`
+   */
+  userCacheSize?: number | undefined;
 }
 
 /** A database the migration functions work on: a URL, or a Kysely instance and its dialect. */
@@ -209,7 +224,7 @@ export async function createSqliteSqlStore(options: SqliteSqlStoreOptions): Prom
   const who = 'createSqliteSqlStore';
   const settings = resolveSettings(who, options);
   const driver = await sqliteDriver(who, options);
-  return openStore(driver, settings);
+  return openStore(driver, withUserCache(who, driver, settings, options.userCacheSize));
 }
 
 /**
@@ -237,7 +252,11 @@ export async function createSqlStore(options: KyselySqlStoreOptions | UrlSqlStor
   const settings = resolveSettings(who, options ?? {});
   // A store on a transaction lives as long as the transaction: no purge timer.
   if ((options as KyselySqlStoreOptions).db?.isTransaction) settings.purgeIntervalMs = 0;
-  return openStore(await targetDriver(who, options), settings);
+  const driver = await targetDriver(who, options);
+  return openStore(
+    driver,
+    withUserCache(who, driver, settings, (options as UrlSqlStoreOptions).userCacheSize),
+  );
 }
 
 /**
@@ -299,6 +318,18 @@ export async function getSqlSchemaStatus(target: SqlMigrationTarget): Promise<Sq
 }
 
 /** Checks the schema (migrating when asked), then makes the store; closes the driver on failure. */
+/** The settings, with a user cache when the store owns a better-sqlite3 connection. */
+function withUserCache<S extends SqlStoreSettings>(
+  who: string,
+  driver: Driver,
+  settings: S,
+  size: number | undefined,
+): S {
+  const entries = integerOption(`${who}: userCacheSize`, size, 10_000, 0, 1_000_000);
+  if (entries === 0 || !(driver instanceof BetterSqliteDriver) || !driver.owned) return settings;
+  return { ...settings, userCache: new UserCache(driver.database, entries) };
+}
+
 async function openStore(
   driver: Driver,
   settings: SqlStoreSettings & { migrate: boolean },

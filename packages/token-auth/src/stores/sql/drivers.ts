@@ -44,6 +44,11 @@ export class BetterSqliteDriver implements Driver {
     return this.#db;
   }
 
+  /** Whether the store opened the database itself (nobody else writes through it). */
+  get owned(): boolean {
+    return this.#owned;
+  }
+
   run<T>(plan: Plan<T>): T {
     if (!plan.transaction) return driveSync(plan.start(), this.#execute);
     return this.#transaction.immediate(plan) as T;

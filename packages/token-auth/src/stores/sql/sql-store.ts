@@ -21,6 +21,7 @@ import type {
 import * as operations from './operations.js';
 import type { Driver, Plan } from './plan.js';
 import type { SqlDialect } from './statements.js';
+import type { UserCache } from './user-cache.js';
 
 /** How many expired rows {@link SqlStore.purgeExpired} deleted, per table. */
 export interface PurgeResult {
@@ -47,6 +48,8 @@ export interface SqlStoreSettings {
   gcGraceMs: number;
   purgeIntervalMs: number;
   purgeBatchSize: number;
+  /** Users by id, on a SQLite connection the store owns. */
+  userCache?: UserCache | undefined;
 }
 
 /**
@@ -98,8 +101,13 @@ export class SqlStore implements TokenAuthStore {
   }
 
   /** {@inheritDoc "token-auth"!TokenAuthStore.getUserById} */
-  getUserById(id: number): Promise<UserRecord | undefined> {
-    return this.#run(operations.getUserById(id));
+  async getUserById(id: number): Promise<UserRecord | undefined> {
+    const cache = this.#settings.userCache;
+    const cached = cache?.get(id);
+    if (cached !== undefined) return cached;
+    const user = await this.#run(operations.getUserById(id));
+    if (user !== undefined) cache?.set(user);
+    return user;
   }
 
   /** {@inheritDoc "token-auth"!TokenAuthStore.getUserByEmailKey} */
@@ -108,8 +116,10 @@ export class SqlStore implements TokenAuthStore {
   }
 
   /** {@inheritDoc "token-auth"!TokenAuthStore.updateUser} */
-  updateUser(id: number, patch: UserPatch): Promise<UserRecord | undefined> {
-    return this.#run(operations.updateUser(id, patch));
+  async updateUser(id: number, patch: UserPatch): Promise<UserRecord | undefined> {
+    const user = await this.#run(operations.updateUser(id, patch));
+    if (user !== undefined) this.#settings.userCache?.set(user);
+    return user;
   }
 
   /** {@inheritDoc "token-auth"!TokenAuthStore.startSession} */

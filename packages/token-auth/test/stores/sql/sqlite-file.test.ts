@@ -102,6 +102,53 @@ describe('createSqliteSqlStore on a file', () => {
   });
 });
 
+describe('the user cache of a SQLite file store', () => {
+  it('never serves a user changed by another connection since', async () => {
+    const path = await fileInTempDir();
+    const reader = await open(path);
+    const writer = await open(path);
+    const user = await writer.createUser(newUser('ada@example.com'));
+    await reader.getUserById(user.id);
+    await writer.updateUser(user.id, { username: 'Ada', isActive: false });
+    await expect(reader.getUserById(user.id)).resolves.toMatchObject({ username: 'Ada', isActive: false });
+  });
+
+  it('never serves a user changed by raw SQL of another process', async () => {
+    const path = await fileInTempDir();
+    const store = await open(path);
+    const user = await store.createUser(newUser('ada@example.com'));
+    await store.getUserById(user.id);
+    withSqlite(path, (db) =>
+      db.prepare('UPDATE token_auth_users SET is_active = 0 WHERE id = ?').run(user.id),
+    );
+    await expect(store.getUserById(user.id)).resolves.toMatchObject({ isActive: false });
+  });
+
+  it('serves its own writes at once', async () => {
+    const store = await open(await fileInTempDir());
+    const user = await store.createUser(newUser('ada@example.com'));
+    await store.getUserById(user.id);
+    await store.updateUser(user.id, { username: 'Ada' });
+    await expect(store.getUserById(user.id)).resolves.toMatchObject({ username: 'Ada' });
+  });
+
+  it('hands out copies: changing a returned user changes nothing stored', async () => {
+    const store = await open(await fileInTempDir());
+    const user = await store.createUser(newUser('ada@example.com'));
+    const first = await store.getUserById(user.id);
+    if (first) first.username = 'mutated';
+    await expect(store.getUserById(user.id)).resolves.toMatchObject({ username: '' });
+  });
+
+  it('is off with userCacheSize 0, and refuses a negative size', async () => {
+    const path = await fileInTempDir();
+    await expect(open(path, { userCacheSize: -1 })).rejects.toThrow(/userCacheSize/);
+    const store = await open(path, { userCacheSize: 0 });
+    const user = await store.createUser(newUser('ada@example.com'));
+    await expect(store.getUserById(user.id)).resolves.toEqual(user);
+  });
+});
+
 describe('createSqliteSqlStore on the application’s database handle', () => {
   it('uses the handle and leaves it open on close', async () => {
     const db = new Database(await fileInTempDir());
