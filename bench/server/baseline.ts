@@ -4,7 +4,9 @@
  * key imported once) and returns the same JSON. Everything the real server costs above
  * this is routing, middleware, logging, validation and the store read.
  *
- * Usage: PORT=0 JWT_SECRET=... tsx bench/server/baseline.ts  (prints "listening <port>")
+ * Usage, from the repository root: PORT=0 JWT_SECRET=... node --import tsx bench/server/baseline.ts
+ * (prints "listening <port>"). The tsx loader rather than the tsx command, which would run the
+ * server in a child process: the benchmark reads the CPU time of the pid it spawned.
  */
 import { createServer } from 'node:http';
 import { jwtVerify } from 'jose';
