@@ -13,6 +13,8 @@ export default defineConfig({
   // Shared chunks in CJS too, so every subpath shares one copy of the error classes
   // (`instanceof ConfigError` holds across `token-auth` and `token-auth/redis`).
   splitting: true,
+  // Class names survive bundling (an error's `name` is its class's name, also in CJS chunks).
+  keepNames: true,
   dts: true,
   sourcemap: true,
   clean: true,
