@@ -17,7 +17,7 @@ export default defineConfig({
       thresholds: {
         'packages/score/src/**': { lines: 100, branches: 100, functions: 100, statements: 100 },
         // token-auth: a floor just under what the suite reaches, so coverage cannot silently drop.
-        'packages/token-auth/src/**': { lines: 97, branches: 88, functions: 99, statements: 96 },
+        'packages/token-auth/src/**': { lines: 97, branches: 88, functions: 98, statements: 96 },
       },
     },
   },

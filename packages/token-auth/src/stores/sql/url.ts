@@ -38,19 +38,19 @@ export function parseDatabaseUrl(url: unknown, who: string): DatabaseTarget {
 }
 
 /**
- * The URL without user name and password, to show where a command connects.
+ * The URL without user name and password, to show where a command connects. Everything up to
+ * the last `@` goes (a password may hold `/`, `?`, `#` or `@` unencoded, which a URL parser
+ * would split elsewhere), and so do the query and the fragment.
  *
  * @param url - A database URL.
- * @returns `postgres://host:port/db` (query dropped), or the `sqlite://` URL unchanged.
+ * @returns `postgres://host:port/db`, or the `sqlite://` URL unchanged.
  */
 export function redactDatabaseUrl(url: string): string {
   if (/^sqlite:\/\//i.test(url)) return url;
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-  } catch {
-    return '(a database URL that cannot be parsed)';
-  }
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(url)?.[0] ?? '';
+  const rest = url.slice(scheme.length);
+  const location = rest.slice(rest.lastIndexOf('@') + 1);
+  return `${scheme}${location.split(/[?#]/, 1)[0] ?? ''}`;
 }
 
 /**
