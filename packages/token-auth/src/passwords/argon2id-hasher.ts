@@ -26,22 +26,22 @@ export interface Argon2idHasherOptions {
    * Memory per hash in KiB (`m`).
    * @defaultValue `19456` (19 MiB)
    */
-  memoryCost?: number;
+  memoryCost?: number | undefined;
   /**
    * Passes over memory (`t`).
    * @defaultValue `2`
    */
-  timeCost?: number;
+  timeCost?: number | undefined;
   /**
    * Lanes (`p`).
    * @defaultValue `1`
    */
-  parallelism?: number;
+  parallelism?: number | undefined;
   /**
    * Length of the derived hash in bytes.
    * @defaultValue `32`
    */
-  outputLength?: number;
+  outputLength?: number | undefined;
 }
 
 /**

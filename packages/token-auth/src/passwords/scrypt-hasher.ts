@@ -23,27 +23,27 @@ export interface ScryptHasherOptions {
    * (128 MiB with the defaults).
    * @defaultValue `131072` (2^17)
    */
-  cost?: number;
+  cost?: number | undefined;
   /**
    * Block size `r`.
    * @defaultValue `8`
    */
-  blockSize?: number;
+  blockSize?: number | undefined;
   /**
    * Parallelization `p`.
    * @defaultValue `1`
    */
-  parallelization?: number;
+  parallelization?: number | undefined;
   /**
    * Length of the derived hash in bytes.
    * @defaultValue `32`
    */
-  keyLength?: number;
+  keyLength?: number | undefined;
   /**
    * Length of the random salt in bytes.
    * @defaultValue `16`
    */
-  saltLength?: number;
+  saltLength?: number | undefined;
 }
 
 /** Refuse to derive with more memory than this, even for a stored hash that asks for it. */
