@@ -24,10 +24,10 @@
  * is marked and shows no throughput figure. A row that throws (or a store that does not start)
  * is reported as crashed and the run goes on; the process then exits 1.
  *
- *   npm run bench:server                             # every store, about 5 minutes
+ *   npm run bench:server                             # every store, about 4 minutes
  *   npm run bench:server -- --stores sqlite,redis    # some stores
  *   npm run bench:server -- --duration 5             # shorter runs
- *   npm run bench:server -- --smoke                  # every row for 1 s, no warm-up (CI, about 40 s)
+ *   npm run bench:server -- --smoke                  # every row for 1 s, no warm-up (CI, about 35 s)
  *   npm run bench:server -- --soak 180               # 3-minute soak of the mixed load (SQLite file)
  *   npm run bench:server -- --log-level warn         # the server's LOG_LEVEL
  */
