@@ -7,6 +7,7 @@
 
 import { ConfigError, EmailTakenError } from '../errors.js';
 import { definedFields, millisecondsOption } from '../lib/options.js';
+import { liveHits, nextHit, notHead } from '../lib/session-rules.js';
 import type {
   HitResult,
   NewSessionRecord,
@@ -169,12 +170,8 @@ export class MemoryStore implements TokenAuthStore {
     const token = this.#tokens.get(presentedHash);
     const session = token && this.#sessions.get(token.sessionId);
     if (!session) return { status: 'unknown' };
-    if (now >= session.expiresAt) return { status: 'expired' };
-    if (presentedHash !== session.headHash) {
-      return {
-        status: presentedHash === session.previousHash ? 'parent' : 'reused',
-        session: { ...session },
-      };
+    if (now >= session.expiresAt || presentedHash !== session.headHash) {
+      return notHead({ ...session }, presentedHash, now);
     }
     // The consumed head keeps its entry, with its own expiry (the session's until now).
     Object.assign(session, {
@@ -243,12 +240,8 @@ export class MemoryStore implements TokenAuthStore {
   hit(key: string, windowMs: number, now: number): HitResult {
     this.#assertOpen();
     this.#observe(now);
-    const counter = this.#counters.get(key);
-    if (!counter || now >= counter.resetAt) {
-      this.#counters.set(key, { count: 1, resetAt: now + windowMs });
-      return { count: 1, resetAt: now + windowMs };
-    }
-    counter.count += 1;
+    const counter = nextHit(this.#counters.get(key), windowMs, now);
+    this.#counters.set(key, counter);
     return { ...counter };
   }
 
@@ -256,8 +249,7 @@ export class MemoryStore implements TokenAuthStore {
   peekHits(key: string, now: number): HitResult {
     this.#assertOpen();
     this.#observe(now);
-    const counter = this.#counters.get(key);
-    return !counter || now >= counter.resetAt ? { count: 0, resetAt: now } : { ...counter };
+    return liveHits(this.#counters.get(key), now);
   }
 
   /** {@inheritDoc TokenAuthStore.resetHits} */

@@ -16,6 +16,7 @@
  * @internal
  */
 
+import { notHead } from '../../lib/session-rules.js';
 import type { NewSessionRecord, NextHead, RotateResult, SessionRecord } from '../port.js';
 import { isObject, type KeyvRecords, type RawRecord } from './records.js';
 
@@ -99,9 +100,9 @@ export class KeyvSessions {
       const stored = await this.#getSession(token.sessionId);
       if (!stored) return { status: 'unknown' };
       const { listedUntil, ...session } = stored;
-      if (now >= session.expiresAt) return { status: 'expired' };
-      if (presentedHash === session.previousHash) return { status: 'parent', session };
-      if (presentedHash !== session.headHash) return { status: 'reused', session };
+      if (now >= session.expiresAt || presentedHash !== session.headHash) {
+        return notHead(session, presentedHash, now);
+      }
       const rotated: SessionRecord = {
         ...session,
         headHash: next.hash,

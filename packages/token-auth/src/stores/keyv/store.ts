@@ -7,6 +7,7 @@
 import type { Keyv } from 'keyv';
 import { ConfigError } from '../../errors.js';
 import { definedFields, integerOption, millisecondsOption } from '../../lib/options.js';
+import { liveHits, nextHit } from '../../lib/session-rules.js';
 import type {
   HitResult,
   NewSessionRecord,
@@ -232,11 +233,7 @@ export class KeyvStore implements TokenAuthStore {
     const counterKey = this.#records.key('hits', key);
     return this.#run(() =>
       this.#records.lock(counterKey, async () => {
-        const counter = await this.#getCounter(counterKey);
-        const next: HitResult =
-          !counter || now >= counter.resetAt
-            ? { count: 1, resetAt: now + windowMs }
-            : { count: counter.count + 1, resetAt: counter.resetAt };
+        const next = nextHit(await this.#getCounter(counterKey), windowMs, now);
         await this.#records.set(counterKey, next, this.#records.ttl(next.resetAt, now));
         return next;
       }),
@@ -246,8 +243,7 @@ export class KeyvStore implements TokenAuthStore {
   /** {@inheritDoc "token-auth"!TokenAuthStore.peekHits} */
   peekHits(key: string, now: number): Promise<HitResult> {
     return this.#run(async () => {
-      const counter = await this.#getCounter(this.#records.key('hits', key));
-      return !counter || now >= counter.resetAt ? { count: 0, resetAt: now } : counter;
+      return liveHits(await this.#getCounter(this.#records.key('hits', key)), now);
     });
   }
 

@@ -7,6 +7,7 @@
  */
 
 import { EmailTakenError } from '../../errors.js';
+import { notHead } from '../../lib/session-rules.js';
 import type {
   HitResult,
   NewSessionRecord,
@@ -226,10 +227,9 @@ function* classify(presented: string, now: number): Operation<RotateResult> {
   const row = rows[0];
   if (row === undefined) return { status: 'unknown' };
   const session = toSession(row);
-  if (now >= session.expiresAt) return { status: 'expired' };
   // A live head that did not rotate was started after the attempt: unknown when it was made.
-  if (row.found_as === 'head') return { status: 'unknown' };
-  return { status: session.previousHash === presented ? 'parent' : 'reused', session };
+  if (row.found_as === 'head' && now < session.expiresAt) return { status: 'unknown' };
+  return notHead(session, presented, now);
 }
 
 /** The plan of `endSession` (see the port). */
