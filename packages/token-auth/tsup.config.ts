@@ -19,4 +19,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url in the CommonJS build too (the SQL store resolves better-sqlite3 for its worker).
+  shims: true,
 });

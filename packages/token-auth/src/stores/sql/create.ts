@@ -7,6 +7,7 @@
  */
 
 import { closeSync, constants, existsSync, mkdirSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
@@ -14,6 +15,7 @@ import type { Pool } from 'pg';
 import { ConfigError, StoreError } from '../../errors.js';
 import { loadPeer } from '../../lib/load-peer.js';
 import { integerOption, millisecondsOption } from '../../lib/options.js';
+import { WalCheckpointer } from './checkpointer.js';
 import { BetterSqliteDriver, KyselyDriver } from './drivers.js';
 import {
   applyMigrations,
@@ -103,6 +105,13 @@ export interface SqliteSqlStoreOptions extends SqlStoreOptions {
    * @defaultValue `10_000`
    */
   userCacheSize?: number | undefined;
+  /**
+   * Checkpoint the file's write-ahead log from a worker thread, off the event loop (only for
+   * a `path` that is a file). `false`: SQLite checkpoints on the store's connection after
+   * commits, as by default. See the stores guide, "SQLite: checkpoints".
+   * @defaultValue `true`
+   */
+  backgroundCheckpoints?: boolean | undefined;
 }
 
 /** Options of {@link createSqlStore} with the application's own Kysely instance. */
@@ -140,6 +149,12 @@ export interface UrlSqlStoreOptions extends SqlStoreOptions {
    * @defaultValue `10_000`
    */
   userCacheSize?: number | undefined;
+  /**
+   * SQLite: checkpoint the write-ahead log from a worker thread (see
+   * {@link SqliteSqlStoreOptions.backgroundCheckpoints}).
+   * @defaultValue `true`
+   */
+  backgroundCheckpoints?: boolean | undefined;
 }
 
 /** A database the migration functions work on: a URL, or a Kysely instance and its dialect. */
@@ -383,7 +398,11 @@ async function targetDriver(
           connectionString: target.connectionString,
           maxConnections: extra.maxConnections,
         })
-      : sqliteDriver(who, { path: target.path, busyTimeoutMs: extra.busyTimeoutMs });
+      : sqliteDriver(who, {
+          path: target.path,
+          busyTimeoutMs: extra.busyTimeoutMs,
+          backgroundCheckpoints: extra.backgroundCheckpoints,
+        });
   }
   if (typeof db !== 'object' || db === null || typeof db.executeQuery !== 'function') {
     throw new ConfigError(`${who}: db must be a Kysely instance (or pass url)`);
@@ -439,6 +458,9 @@ async function sqliteDriver(who: string, options: SqliteSqlStoreOptions): Promis
   }
   if (typeof path !== 'string' || path === '')
     throw new ConfigError(`${who}: path must be a non-empty string`);
+  const background = options.backgroundCheckpoints ?? true;
+  if (typeof background !== 'boolean')
+    throw new ConfigError(`${who}: backgroundCheckpoints must be a boolean`);
   const module = await loadPeer<{ default: typeof BetterSqlite3 }>('better-sqlite3', SUBPATH);
   let db: BetterSqlite3.Database;
   try {
@@ -446,7 +468,11 @@ async function sqliteDriver(who: string, options: SqliteSqlStoreOptions): Promis
   } catch (error) {
     throw new StoreError(`${who}: cannot open the SQLite database file`, { cause: error });
   }
-  return new BetterSqliteDriver(db, true);
+  const checkpointer =
+    background && !isMemory(path)
+      ? new WalCheckpointer(db, createRequire(import.meta.url).resolve('better-sqlite3'))
+      : undefined;
+  return new BetterSqliteDriver(db, true, checkpointer);
 }
 
 /**

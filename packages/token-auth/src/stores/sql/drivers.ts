@@ -8,6 +8,7 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import type { CompiledQuery, Kysely } from 'kysely';
+import type { WalCheckpointer } from './checkpointer.js';
 import {
   bind,
   type Driver,
@@ -25,6 +26,7 @@ export class BetterSqliteDriver implements Driver {
   readonly dialect = 'sqlite';
   readonly #db: BetterSqlite3.Database;
   readonly #owned: boolean;
+  readonly #checkpointer: WalCheckpointer | undefined;
   readonly #prepared = new WeakMap<Statement, BetterSqlite3.Statement<unknown[], Row>>();
   readonly #execute = (step: Step): StepResult => this.#step(step);
   readonly #transaction: BetterSqlite3.Transaction<(plan: Plan<unknown>) => unknown>;
@@ -32,10 +34,12 @@ export class BetterSqliteDriver implements Driver {
   /**
    * @param db - An open database.
    * @param owned - Whether {@link BetterSqliteDriver.close} closes it.
+   * @param checkpointer - The worker that checkpoints the file, stopped before the database closes.
    */
-  constructor(db: BetterSqlite3.Database, owned: boolean) {
+  constructor(db: BetterSqlite3.Database, owned: boolean, checkpointer?: WalCheckpointer) {
     this.#db = db;
     this.#owned = owned;
+    this.#checkpointer = checkpointer;
     this.#transaction = db.transaction((plan: Plan<unknown>) => driveSync(plan.start(), this.#execute));
   }
 
@@ -55,6 +59,8 @@ export class BetterSqliteDriver implements Driver {
   }
 
   async close(): Promise<void> {
+    // The worker's connection first: the last connection to close checkpoints the whole WAL.
+    await this.#checkpointer?.close();
     if (this.#owned && this.#db.open) this.#db.close();
   }
 

@@ -343,7 +343,7 @@ export function resetHits(key: string): Plan<void> {
 
 /** The tables {@link purgeBatch} deletes from, in the order a purge visits them. */
 export const PURGED = {
-  // Rotated tokens first: a session deleted later takes fewer of them along (cascade).
+  // Rotated tokens first: they outnumber sessions, and expire no later than theirs did.
   rotatedTokens: PURGE_ROTATED_TOKENS,
   sessions: PURGE_SESSIONS,
   counters: PURGE_COUNTERS,

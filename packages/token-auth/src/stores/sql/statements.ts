@@ -155,7 +155,7 @@ export const FIND_HASH = statement(
     WHERE r.hash = :presented`,
 );
 
-// Rotated tokens go with their session (ON DELETE CASCADE).
+// A rotated token of an ended session stays until its expiry; FIND_HASH's join no longer finds it.
 export const END_SESSION = statement(
   'end session',
   'DELETE FROM token_auth_sessions WHERE id = :id AND user_id = :userId',
@@ -238,5 +238,5 @@ export const PURGE_ROTATED_TOKENS = purge(
 export const PURGE_SESSIONS = purge('purge sessions', 'token_auth_sessions', 'id', 'expires_at');
 export const PURGE_COUNTERS = purge('purge counters', 'token_auth_throttle', 'key', 'reset_at');
 
-// Per connection: rotated-token entries go with their session (ON DELETE CASCADE).
+// Per connection on SQLite: a session needs an existing user (and goes with it).
 export const FOREIGN_KEYS_ON = statement('foreign keys on', 'PRAGMA foreign_keys = ON');

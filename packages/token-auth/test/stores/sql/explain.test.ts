@@ -19,7 +19,6 @@ import {
   RESET_HITS,
   ROTATE_POSTGRES,
   type Statement,
-  statement,
   UPDATE_USER,
   USER_BY_EMAIL_KEY,
   USER_BY_ID,
@@ -27,12 +26,6 @@ import {
 import { tempDir, usePostgres } from './use-databases.js';
 
 const postgres = usePostgres();
-
-// The statement a foreign-key cascade runs when a session is deleted.
-const CASCADE_ROTATED_TOKENS = statement(
-  'cascade to rotated tokens',
-  'DELETE FROM token_auth_rotated_tokens WHERE session_id = :id',
-);
 
 /** A plausible value for each parameter name the statements use. */
 const VALUES: Record<string, unknown> = {
@@ -73,11 +66,6 @@ const PLANS: [Statement, postgres: string[], sqlite: string[]][] = [
   [END_USER_SESSIONS, ['token_auth_sessions_user_id'], ['token_auth_sessions_user_id']],
   [END_USER_SESSIONS_EXCEPT, ['token_auth_sessions_user_id'], ['token_auth_sessions_user_id']],
   [LIST_SESSIONS, ['token_auth_sessions_user_id'], ['token_auth_sessions_user_id']],
-  [
-    CASCADE_ROTATED_TOKENS,
-    ['token_auth_rotated_tokens_session_id'],
-    ['token_auth_rotated_tokens_session_id'],
-  ],
   [HIT, ['token_auth_throttle_pkey'], []],
   [PEEK_HITS, ['token_auth_throttle_pkey'], ['PRIMARY KEY']],
   [RESET_HITS, ['token_auth_throttle_pkey'], ['PRIMARY KEY']],

@@ -80,18 +80,23 @@ describe('createSqliteSqlStore on a file', () => {
     expect((await store.getUserByEmailKey('ada@example.com'))?.username).toBe('set elsewhere');
   });
 
-  it('deletes the rotated-token entries of an ended session with it (foreign keys on)', async () => {
+  it('keeps the rotated-token entries of an ended session, answering unknown, until a purge after their expiry', async () => {
     const path = await fileInTempDir();
     const store = await open(path);
     const ada = await store.createUser(newUser('ada@example.com'));
+    // The session (and so its first token) expires at 61 000.
     const session = newSession({ userId: ada.id, createdAt: 1_000 });
     await store.startSession(session);
-    await store.rotate(session.headHash, newHead(70_000), 2_000);
+    await store.rotate(session.headHash, newHead(120_000), 2_000);
     await store.endSession(ada.id, session.id);
-    const rows = withSqlite(path, (db) =>
-      db.prepare('SELECT count(*) AS n FROM token_auth_rotated_tokens').get(),
-    );
-    expect(rows).toEqual({ n: 0 });
+    const count = () =>
+      withSqlite(path, (db) => db.prepare('SELECT count(*) AS n FROM token_auth_rotated_tokens').get());
+    expect(await store.rotate(session.headHash, newHead(130_000), 3_000)).toEqual({ status: 'unknown' });
+    expect(count()).toEqual({ n: 1 });
+    // Kept for gcGraceMs (60 s) past its expiry, then purged.
+    expect((await store.purgeExpired(120_999)).rotatedTokens).toBe(0);
+    expect((await store.purgeExpired(121_000)).rotatedTokens).toBe(1);
+    expect(count()).toEqual({ n: 0 });
   });
 
   it('keeps a :memory: database private to the store', async () => {
