@@ -6,8 +6,7 @@
  */
 
 import { fileURLToPath } from 'node:url';
-import Router from '@koa/router';
-import type { Middleware } from 'koa';
+import type { Middleware, ParameterizedContext } from 'koa';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { TokenAuth } from 'token-auth';
@@ -119,25 +118,24 @@ export function createApp(options: CreateAppOptions): App {
     logger.error({ err: error }, 'response error');
   });
 
-  const api = new Router<AppState>({ strict: true, sensitive: true });
   const authenticate = bearerAuth({ auth });
   const requireStaff = staffOnly({ auth });
   const parseJson = jsonBody({ limitBytes: bodyBytes });
+  const chains = new Map<Endpoint, Chain>();
   for (const endpoint of mounted) {
     const chain: Middleware<AppState>[] = [];
     if (endpoint.security !== 'none') chain.push(authenticate);
     if (endpoint.security === 'staff') chain.push(requireStaff);
     if (endpoint.requestSchema) chain.push(parseJson);
     chain.push(runEndpoint(endpoint, deps));
-    api.register(endpoint.path.replace(/\{([a-z]+)\}/g, ':$1'), [endpoint.method], chain);
+    chains.set(endpoint, composeChain(chain));
   }
 
   const publicDir = options.publicDir ?? fileURLToPath(new URL('../public/', import.meta.url));
 
   app.use(requestContext({ logger }));
   app.use(problemHandler());
-  app.use(fallback(mounted));
-  app.use(api.routes());
+  app.use(apiRoutes(mounted, chains));
   app.use(pages({ publicDir, swaggerUiDir: swaggerUiDistDir() }));
   return app;
 }
@@ -175,21 +173,41 @@ function runEndpoint(endpoint: Endpoint, deps: EndpointDeps): Middleware<AppStat
   };
 }
 
-/** Wraps the routers: 204 for OPTIONS, 405 with Allow, or 404, for what no route answered. */
-function fallback(table: readonly Endpoint[]): Middleware<AppState> {
-  return async function fallbackHandler(ctx, next) {
-    await next();
-    if (ctx.body !== undefined && ctx.body !== null) return;
-    if (ctx.status !== 404) return;
+type Context = ParameterizedContext<AppState>;
+/** An endpoint's middleware, composed once at startup. */
+type Chain = (ctx: Context) => Promise<void>;
+
+/** Composes middleware that each call `next` at most once (as Koa's own compose, minus its per-call checks). */
+function composeChain(middleware: readonly Middleware<AppState>[]): Chain {
+  return middleware.reduceRight<Chain>(
+    (next, current) => async (ctx) => {
+      await current(ctx, () => next(ctx));
+    },
+    async () => undefined,
+  );
+}
+
+/**
+ * The API: each request is matched against the endpoint table (the one OpenAPI documents)
+ * and runs its endpoint's chain. A known path with another method answers OPTIONS with 204
+ * and `Allow`, anything else with 405; other paths go to the pages, then 404.
+ */
+function apiRoutes(table: readonly Endpoint[], chains: ReadonlyMap<Endpoint, Chain>): Middleware<AppState> {
+  const middleware: Middleware<AppState> = async function apiRouter(ctx, next) {
     const match = matchRoute(table, ctx.method, ctx.path);
-    if (match.kind === 'method_not_allowed') {
-      if (ctx.method === 'OPTIONS') {
-        ctx.set('Allow', match.allow.join(', '));
-        ctx.status = 204;
-        return;
-      }
-      throw methodNotAllowed(ctx.method, match.allow);
+    if (match.kind === 'found') {
+      (ctx as { params?: Record<string, string> }).params = match.params;
+      return (chains.get(match.endpoint) as Chain)(ctx);
     }
-    throw notFound(table, ctx.path);
+    if (match.kind === 'method_not_allowed') {
+      if (ctx.method !== 'OPTIONS') throw methodNotAllowed(ctx.method, match.allow);
+      ctx.set('Allow', match.allow.join(', '));
+      ctx.status = 204;
+      return;
+    }
+    await next();
+    if ((ctx.body === undefined || ctx.body === null) && ctx.status === 404) throw notFound(table, ctx.path);
   };
+  // What the app serves, for tests that compare it with the OpenAPI document.
+  return Object.assign(middleware, { endpoints: table });
 }

@@ -758,18 +758,56 @@ export function matchPath(template: string, path: string): Record<string, string
  * ```
  */
 export function matchRoute(table: readonly Endpoint[], method: string, path: string): RouteMatch {
-  let params: Record<string, string> | undefined;
-  const atPath = table.filter((e) => {
-    const matched = matchPath(e.path, path);
+  const { byPath, templated } = indexOf(table);
+  // The endpoints at this path, in table order: the fixed paths from a map, the few
+  // templates by their patterns.
+  let atPath = byPath.get(path) ?? NONE;
+  let params: Record<string, string> | undefined = atPath.length > 0 ? {} : undefined;
+  for (const endpoint of templated) {
+    const matched = matchPath(endpoint.path, path);
+    if (matched === undefined) continue;
     params ??= matched;
-    return matched !== undefined;
-  });
-  if (atPath.length === 0 || params === undefined) return { kind: 'not_found' };
+    atPath = atPath === NONE ? [endpoint] : [...atPath, endpoint];
+  }
+  if (params === undefined) return { kind: 'not_found' };
+  if (templated.length > 0 && atPath.length > 1) atPath = [...atPath].sort(byTableOrder(table));
   const wanted = method === 'HEAD' ? 'GET' : method;
   const endpoint = atPath.find((e) => e.method === wanted);
   if (endpoint) return { kind: 'found', endpoint, params };
   return { kind: 'method_not_allowed', allow: allowedMethods(atPath) };
 }
+
+const NONE: readonly Endpoint[] = [];
+
+/** A table's endpoints by fixed path, and those whose path has `{parameters}`. */
+interface RouteIndex {
+  byPath: Map<string, Endpoint[]>;
+  templated: Endpoint[];
+}
+
+const routeIndexes = new WeakMap<readonly Endpoint[], RouteIndex>();
+
+/** The index of a table, built on first use (tables are built once, at startup). */
+function indexOf(table: readonly Endpoint[]): RouteIndex {
+  let index = routeIndexes.get(table);
+  if (index === undefined) {
+    index = { byPath: new Map(), templated: [] };
+    for (const endpoint of table) {
+      if (endpoint.path.includes('{')) {
+        index.templated.push(endpoint);
+      } else {
+        const list = index.byPath.get(endpoint.path);
+        if (list) list.push(endpoint);
+        else index.byPath.set(endpoint.path, [endpoint]);
+      }
+    }
+    routeIndexes.set(table, index);
+  }
+  return index;
+}
+
+const byTableOrder = (table: readonly Endpoint[]) => (a: Endpoint, b: Endpoint) =>
+  table.indexOf(a) - table.indexOf(b);
 
 /**
  * The `Allow` list of a path's endpoints (GET implies HEAD; OPTIONS is always allowed).
