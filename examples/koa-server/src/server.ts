@@ -119,6 +119,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
     logger.info({ url, database: redactDatabaseUrl(config.databaseUrl), pid: process.pid }, 'listening');
+    // Out now rather than with the next batch: whoever started the server waits for this line.
+    logger.flush();
 
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
