@@ -7,7 +7,8 @@
  *
  * Backends:
  * - SQLite file, createSqliteSqlStore: better-sqlite3 directly (prepared statements cached,
- *   one synchronous BEGIN IMMEDIATE transaction per rotation);
+ *   one synchronous BEGIN IMMEDIATE transaction per rotation), with its WAL checkpoints in a
+ *   worker thread (the default) and with SQLite's own checkpoints (`backgroundCheckpoints: false`);
  * - SQLite file, through Kysely: the same file and SQL through createSqlStore({ db }) on a
  *   Kysely SqliteDialect (what an application sharing its own Kysely instance gets);
  * - PostgreSQL: createPostgresStore on a throwaway local server (started here, default
@@ -114,6 +115,16 @@ try {
   });
   await bench('SQLite file (better-sqlite3)', direct);
   await direct.close();
+
+  // The same with SQLite's own checkpoints, on the event loop (every 1000 pages).
+  const inline = await createSqliteSqlStore({
+    path: join(dir, 'inline-checkpoints.sqlite'),
+    migrate: true,
+    purgeIntervalMs: 0,
+    backgroundCheckpoints: false,
+  });
+  await bench('SQLite file (better-sqlite3), backgroundCheckpoints: false', inline);
+  await inline.close();
 
   // The pragmas createSqliteSqlStore sets, so that only the path of the statements differs.
   const database = openSqliteFile(Database, join(dir, 'kysely.sqlite'), 5000);
