@@ -123,13 +123,16 @@ async function runWith(workers: number): Promise<Row[]> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const entry = workers === 1 ? dist('main.js') : dist('cluster.js');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // One process is dist/main.js alone: with WORKERS set it would start the cluster launcher.
+  delete env.WORKERS;
   const server = spawn(process.execPath, [entry], {
     env: {
-      ...process.env,
+      ...env,
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: String(port),
-      WORKERS: String(workers),
+      ...(workers === 1 ? {} : { WORKERS: String(workers) }),
       DATABASE_URL: redis.url(0),
       JWT_SECRET: randomBytes(48).toString('base64url'),
       ADMIN_EMAIL,
