@@ -40,6 +40,11 @@ export interface ServerConfig {
    */
   sqlitePurgeIntervalSeconds: number;
   /**
+   * Checkpoint a `sqlite://` file's write-ahead log from a worker thread, off the event loop
+   * (`SQLITE_BACKGROUND_CHECKPOINTS`, default true); token-auth's `backgroundCheckpoints`.
+   */
+  sqliteBackgroundCheckpoints: boolean;
+  /**
    * Milliseconds after a refresh during which the rotated refresh token, presented again, is
    * refused without ending its session (`REFRESH_REUSE_GRACE_MS`, default 0: strict reuse
    * detection). See token-auth's `reuseGraceMs`.
@@ -118,6 +123,12 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
     name: 'SQLITE_PURGE_INTERVAL',
     defaultValue: '3600',
     description: 'Seconds between purges of expired rows from a SQLite store; 0 turns the timer off.',
+  },
+  {
+    name: 'SQLITE_BACKGROUND_CHECKPOINTS',
+    defaultValue: 'true',
+    description:
+      "Copy a sqlite:// file's write-ahead log into the database from a worker thread; false leaves it to SQLite, on the event loop.",
   },
   {
     name: 'REFRESH_REUSE_GRACE_MS',
@@ -325,6 +336,11 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
 
   const trustProxy = booleanValue('TRUST_PROXY', value('TRUST_PROXY'), false);
   const autoMigrate = booleanValue('AUTO_MIGRATE', value('AUTO_MIGRATE'), true);
+  const sqliteBackgroundCheckpoints = booleanValue(
+    'SQLITE_BACKGROUND_CHECKPOINTS',
+    value('SQLITE_BACKGROUND_CHECKPOINTS'),
+    true,
+  );
 
   const sqlitePurgeIntervalSeconds = wholeNumber(
     'SQLITE_PURGE_INTERVAL',
@@ -360,6 +376,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     logLevel: logLevel as LevelWithSilent,
     trustProxy,
     sqlitePurgeIntervalSeconds,
+    sqliteBackgroundCheckpoints,
     refreshReuseGraceMs,
     autoMigrate,
     loginMaxFailuresPerClient,

@@ -83,6 +83,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
 
   const store = await openStore(config.databaseUrl, {
     sqlitePurgeIntervalSeconds: config.sqlitePurgeIntervalSeconds,
+    sqliteBackgroundCheckpoints: config.sqliteBackgroundCheckpoints,
     autoMigrate: config.autoMigrate,
   });
   try {

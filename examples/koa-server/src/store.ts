@@ -48,6 +48,12 @@ export interface OpenStoreOptions {
   /** Seconds between purges of expired rows of a SQLite file (default one hour). */
   sqlitePurgeIntervalSeconds?: number | undefined;
   /**
+   * Checkpoint a `sqlite://` file from a worker thread (`SQLITE_BACKGROUND_CHECKPOINTS`);
+   * token-auth's `backgroundCheckpoints`.
+   * @defaultValue `true`
+   */
+  sqliteBackgroundCheckpoints?: boolean | undefined;
+  /**
    * Apply pending SQL schema migrations when the store opens (`AUTO_MIGRATE`). When `false`, a
    * database whose schema is behind refuses to open and names the migrate command.
    * @defaultValue `true`
@@ -72,7 +78,7 @@ export interface OpenStoreOptions {
  * driver of the scheme in use must be installed.
  *
  * @param url - The URL.
- * @param options - Purge interval of a SQLite file, automatic migrations.
+ * @param options - Purge interval and checkpoints of a SQLite file, automatic migrations.
  * @returns The open store; close it on shutdown.
  * @throws Error naming `DATABASE_URL` for an unsupported scheme; token-auth's errors when the
  *   database cannot be opened, or its schema is behind with `autoMigrate: false`.
@@ -95,6 +101,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
         url,
         migrate: options.autoMigrate ?? true,
         ...(scheme === 'sqlite' && purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}),
+        ...(scheme === 'sqlite'
+          ? { backgroundCheckpoints: options.sqliteBackgroundCheckpoints ?? true }
+          : {}),
       });
     }
     case 'keyv+sqlite': {

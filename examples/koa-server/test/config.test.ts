@@ -179,6 +179,14 @@ describe('parseConfig', () => {
     expect(errorOf({ AUTO_MIGRATE: 'later' }).variable).toBe('AUTO_MIGRATE');
   });
 
+  it('checkpoints SQLite files in the background by default, and reads SQLITE_BACKGROUND_CHECKPOINTS', () => {
+    expect(parseConfig({}).sqliteBackgroundCheckpoints).toBe(true);
+    expect(parseConfig({ SQLITE_BACKGROUND_CHECKPOINTS: 'false' }).sqliteBackgroundCheckpoints).toBe(false);
+    expect(errorOf({ SQLITE_BACKGROUND_CHECKPOINTS: 'sometimes' }).variable).toBe(
+      'SQLITE_BACKGROUND_CHECKPOINTS',
+    );
+  });
+
   it('allows 100 failed logins per client by default and reads LOGIN_MAX_FAILURES_PER_CLIENT', () => {
     expect(parseConfig({}).loginMaxFailuresPerClient).toBe(100);
     expect(parseConfig({ LOGIN_MAX_FAILURES_PER_CLIENT: '100000' }).loginMaxFailuresPerClient).toBe(100_000);

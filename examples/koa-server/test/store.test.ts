@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MemoryStore } from 'token-auth';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { dataDirOf, openStore, sqliteFileOf } from '../src/store.js';
 import { makeTempDir } from './helpers/test-server.js';
 
@@ -28,6 +28,33 @@ describe('openStore', () => {
       await store.close();
     }
   });
+
+  it.runIf(process.platform === 'linux')(
+    'checkpoints a sqlite:// file from a second connection unless sqliteBackgroundCheckpoints is false',
+    async () => {
+      // Open file descriptors of this process on the database file itself: one per connection.
+      const connections = (file: string) =>
+        readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`) === file;
+          } catch {
+            return false;
+          }
+        }).length;
+      const inline = join(temp.dir, 'inline.sqlite');
+      const background = join(temp.dir, 'background.sqlite');
+      const inlineStore = await openStore(`sqlite://${inline}`, { sqliteBackgroundCheckpoints: false });
+      const backgroundStore = await openStore(`sqlite://${background}`);
+      try {
+        // The worker of the store opened second has its connection: the first store would too.
+        await vi.waitFor(() => expect(connections(background)).toBe(2), { timeout: 10_000, interval: 10 });
+        expect(connections(inline)).toBe(1);
+      } finally {
+        await inlineStore.close();
+        await backgroundStore.close();
+      }
+    },
+  );
 
   it('opens keyv+sqlite:// with the Keyv store', async () => {
     const store = await openStore(`keyv+sqlite://${join(temp.dir, 'keyv.sqlite')}`);
