@@ -47,31 +47,38 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
 
-  let running: Awaited<ReturnType<typeof startServer>>;
+  // The signal handlers come first: whoever started the server may stop it as soon as the
+  // listening line is out, which is before startServer returns.
+  const starting = startServer(config, logger);
+  const shutdown = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down');
+    starting.then(
+      (running) =>
+        running.close().then(
+          () => {
+            logger.info('stopped');
+            process.exit(0);
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        ),
+      // A start that fails exits through its own handler below.
+      () => undefined,
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+
   try {
-    running = await startServer(config, logger);
+    await starting;
   } catch (error) {
     // Operators get one line; the stack is there for whoever asks for debug logs.
     logger.debug({ err: error }, 'cannot start');
     logger.flush();
     fail(describeStartupFailure(error, config));
   }
-
-  const shutdown = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'shutting down');
-    running.close().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
 }
 
 void main();
