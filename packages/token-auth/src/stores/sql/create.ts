@@ -468,11 +468,22 @@ async function sqliteDriver(who: string, options: SqliteSqlStoreOptions): Promis
   } catch (error) {
     throw new StoreError(`${who}: cannot open the SQLite database file`, { cause: error });
   }
-  const checkpointer =
-    background && !isMemory(path)
-      ? new WalCheckpointer(db, createRequire(import.meta.url).resolve('better-sqlite3'))
-      : undefined;
+  const driverPath = background && !isMemory(path) ? resolveBetterSqlite3() : undefined;
+  const checkpointer = driverPath === undefined ? undefined : new WalCheckpointer(db, driverPath);
   return new BetterSqliteDriver(db, true, checkpointer);
+}
+
+/**
+ * Where the worker of the checkpoints loads better-sqlite3 from: the package this module
+ * resolves. `undefined` when it cannot be resolved by path (an application bundled into one
+ * file, say): the store then leaves the checkpoints to SQLite.
+ */
+function resolveBetterSqlite3(): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve('better-sqlite3');
+  } catch {
+    return undefined;
+  }
 }
 
 /**
