@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { freePort, startRedisServer } from '../../packages/token-auth/test/helpers/redis-server.js';
+import { stopProcess } from '../../packages/token-auth/test/helpers/stop-process.js';
 import { login, meRequest, PASSWORD, type Pair, post, refreshRequest } from './support.js';
 
 const { values: args } = parseArgs({
@@ -123,16 +124,15 @@ async function runWith(workers: number): Promise<Row[]> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const entry = workers === 1 ? dist('main.js') : dist('cluster.js');
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // One process is dist/main.js alone: with WORKERS set it would start the cluster launcher.
-  delete env.WORKERS;
   const server = spawn(process.execPath, [entry], {
     env: {
-      ...env,
+      ...process.env,
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: String(port),
-      ...(workers === 1 ? {} : { WORKERS: String(workers) }),
+      // One process is dist/main.js alone: with WORKERS set it would start the cluster
+      // launcher (spawn leaves out variables whose value is undefined).
+      WORKERS: workers === 1 ? undefined : String(workers),
       DATABASE_URL: redis.url(0),
       JWT_SECRET: randomBytes(48).toString('base64url'),
       ADMIN_EMAIL,
@@ -173,9 +173,7 @@ async function runWith(workers: number): Promise<Row[]> {
       await measure(target, workers, 'POST /api/refresh/', () => [refreshRequest(pool)]),
     ];
   } finally {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
+    await stopProcess(server);
     await redis.stop();
   }
 }

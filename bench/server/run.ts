@@ -41,6 +41,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startPostgresServer } from '../../packages/token-auth/test/helpers/postgres-server.js';
 import { freePort, startRedisServer } from '../../packages/token-auth/test/helpers/redis-server.js';
+import { stopProcess } from '../../packages/token-auth/test/helpers/stop-process.js';
 import {
   login,
   loginRequest,
@@ -382,15 +383,6 @@ function startServer(databaseUrl: string, port: number, secret: string, extraEnv
   return server;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
 const ADMIN_EMAIL = 'admin@bench.example';
 
 /** A server ready for load: its users registered and logged in once. */
@@ -608,7 +600,7 @@ async function benchStore(
     const probes = isDefault ? await eventLoopProbes(label, prepared) : [];
     return { rows, probes, accessTokens: prepared.accessTokens };
   } finally {
-    if (server) await stopChild(server);
+    if (server) await stopProcess(server);
     await backing?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -648,7 +640,7 @@ async function benchBaseline(
   } catch (error) {
     return connectionCounts.map((n) => crashedRow('baseline', BASELINE_WORKLOAD, n, error));
   } finally {
-    await stopChild(baseline);
+    await stopProcess(baseline);
     children.delete(baseline);
   }
 }
@@ -812,7 +804,7 @@ async function soakDefaultStore(secret: string): Promise<void> {
     if (result.non2xx + result.errors + result.timeouts > 0) process.exitCode = 1;
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    await stopChild(server);
+    await stopProcess(server);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -100,9 +100,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       return createSqlStore({
         url,
         migrate: options.autoMigrate ?? true,
-        ...(scheme === 'sqlite' && purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}),
         ...(scheme === 'sqlite'
-          ? { backgroundCheckpoints: options.sqliteBackgroundCheckpoints ?? true }
+          ? {
+              backgroundCheckpoints: options.sqliteBackgroundCheckpoints ?? true,
+              ...(purgeIntervalMs === undefined ? {} : { purgeIntervalMs }),
+            }
           : {}),
       });
     }

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgresServer } from '../../../packages/token-auth/test/helpers/postgres-server.js';
 import { freePort, startRedisServer } from '../../../packages/token-auth/test/helpers/redis-server.js';
+import { stopProcess } from '../../../packages/token-auth/test/helpers/stop-process.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const ADAPTERS = ['redis', 'sql'].map((name) =>
@@ -87,15 +88,7 @@ async function startServer(
   }
 }
 
-async function stopServer(server: ServerProcess): Promise<void> {
-  const { child } = server;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
+const stopServer = (server: ServerProcess): Promise<void> => stopProcess(server.child);
 
 function post(base: string, path: string, body: unknown, token?: string): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };

@@ -758,30 +758,36 @@ export function matchPath(template: string, path: string): Record<string, string
  * ```
  */
 export function matchRoute(table: readonly Endpoint[], method: string, path: string): RouteMatch {
-  const { byPath, templated } = indexOf(table);
-  // The endpoints at this path, in table order: the fixed paths from a map, the few
-  // templates by their patterns.
-  let atPath = byPath.get(path) ?? NONE;
-  let params: Record<string, string> | undefined = atPath.length > 0 ? {} : undefined;
-  for (const endpoint of templated) {
-    const matched = matchPath(endpoint.path, path);
-    if (matched === undefined) continue;
-    params ??= matched;
-    atPath = atPath === NONE ? [endpoint] : [...atPath, endpoint];
-  }
+  const { fixed, templated } = indexOf(table);
+  const known = fixed.get(path);
+  const { atPath, params } = known ?? endpointsAt(templated, path);
   if (params === undefined) return { kind: 'not_found' };
-  if (templated.length > 0 && atPath.length > 1) atPath = [...atPath].sort(byTableOrder(table));
   const wanted = method === 'HEAD' ? 'GET' : method;
   const endpoint = atPath.find((e) => e.method === wanted);
   if (endpoint) return { kind: 'found', endpoint, params };
   return { kind: 'method_not_allowed', allow: allowedMethods(atPath) };
 }
 
-const NONE: readonly Endpoint[] = [];
+/** The endpoints whose path matches, in table order, and the parameters of the first. */
+interface PathMatch {
+  atPath: Endpoint[];
+  params: Record<string, string> | undefined;
+}
 
-/** A table's endpoints by fixed path, and those whose path has `{parameters}`. */
+function endpointsAt(candidates: readonly Endpoint[], path: string): PathMatch {
+  const match: PathMatch = { atPath: [], params: undefined };
+  for (const endpoint of candidates) {
+    const params = matchPath(endpoint.path, path);
+    if (params === undefined) continue;
+    match.params ??= params;
+    match.atPath.push(endpoint);
+  }
+  return match;
+}
+
+/** A table's answers for its fixed paths, worked out once, and its endpoints with `{parameters}`. */
 interface RouteIndex {
-  byPath: Map<string, Endpoint[]>;
+  fixed: Map<string, PathMatch>;
   templated: Endpoint[];
 }
 
@@ -791,23 +797,15 @@ const routeIndexes = new WeakMap<readonly Endpoint[], RouteIndex>();
 function indexOf(table: readonly Endpoint[]): RouteIndex {
   let index = routeIndexes.get(table);
   if (index === undefined) {
-    index = { byPath: new Map(), templated: [] };
-    for (const endpoint of table) {
-      if (endpoint.path.includes('{')) {
-        index.templated.push(endpoint);
-      } else {
-        const list = index.byPath.get(endpoint.path);
-        if (list) list.push(endpoint);
-        else index.byPath.set(endpoint.path, [endpoint]);
-      }
-    }
+    const fixedPaths = table.map((e) => e.path).filter((path) => !path.includes('{'));
+    index = {
+      fixed: new Map(fixedPaths.map((path) => [path, endpointsAt(table, path)])),
+      templated: table.filter((e) => e.path.includes('{')),
+    };
     routeIndexes.set(table, index);
   }
   return index;
 }
-
-const byTableOrder = (table: readonly Endpoint[]) => (a: Endpoint, b: Endpoint) =>
-  table.indexOf(a) - table.indexOf(b);
 
 /**
  * The `Allow` list of a path's endpoints (GET implies HEAD; OPTIONS is always allowed).

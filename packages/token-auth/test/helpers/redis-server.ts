@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopProcess } from './stop-process.js';
 
 /** A running `redis-server` started by {@link startRedisServer}. */
 export interface RedisServerHandle {
@@ -89,10 +90,7 @@ function handle(port: number, dir: string, child: ChildProcess): RedisServerHand
       await exited;
     },
     async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
+      await stopProcess(child, 3000);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -101,6 +101,27 @@ describe('WalCheckpointer', () => {
     });
   });
 
+  it('leaves the checkpoints to the connection when no worker thread can be made', async () => {
+    const { db } = await walDatabase();
+    vi.resetModules();
+    vi.doMock('node:worker_threads', () => ({
+      Worker: class {
+        constructor() {
+          throw Object.assign(new Error('no worker threads here'), { code: 'ERR_ACCESS_DENIED' });
+        }
+      },
+    }));
+    try {
+      const { WalCheckpointer: Mocked } = await import('../../../src/stores/sql/checkpointer.js');
+      const checkpointer = new Mocked(db, DRIVER);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      await expect(checkpointer.close()).resolves.toBeUndefined();
+    } finally {
+      vi.doUnmock('node:worker_threads');
+      vi.resetModules();
+    }
+  });
+
   it("closes the worker's connection first, so that closing the store's removes the WAL", async () => {
     const { path, db } = await walDatabase();
     const checkpointer = new WalCheckpointer(db, DRIVER);
