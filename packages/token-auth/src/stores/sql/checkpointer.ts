@@ -36,6 +36,10 @@ export const CHECKPOINT_INTERVAL_MS = 100;
 /** WAL size, in pages, past which the store's connection runs one checkpoint itself. */
 export const WAL_RESTART_FRAMES = 16_384;
 
+/** When the store's own checkpoint finds the worker checkpointing: tries again this often, this many times. */
+const RETRY_DELAY_MS = 2;
+const RETRIES_WHEN_BUSY = 10;
+
 /** SQLite's own default of `wal_autocheckpoint`, restored when the worker is gone. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
@@ -67,6 +71,13 @@ export interface CheckpointerTuning {
   restartFrames?: number;
   /** Called with the WAL's size in pages after each report of the worker. */
   onReport?: (walFrames: number) => void;
+}
+
+/** The row of `PRAGMA wal_checkpoint`: pages in the WAL and pages copied back, -1 when not in WAL mode. */
+interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
 }
 
 /** A worker thread checkpointing one SQLite file for one store connection. */
@@ -151,13 +162,24 @@ export class WalCheckpointer {
     // A smaller WAL than last time: it started over.
     if (walFrames < this.#lastReport) this.#nextRestartAt = this.#restartFrames;
     this.#lastReport = walFrames;
-    if (walFrames < this.#nextRestartAt || this.#stopped || !this.#db.open) return;
+    if (walFrames >= this.#nextRestartAt) this.#checkpointHere(RETRIES_WHEN_BUSY);
+  }
+
+  #checkpointHere(retries: number): void {
+    if (this.#stopped || !this.#db.open) return;
+    let result: CheckpointResult | undefined;
     try {
-      const [result] = this.#db.pragma('wal_checkpoint(PASSIVE)') as { busy: number }[];
-      // Busy: the worker (or another process) was checkpointing; the next report tries again.
-      if (result?.busy === 0) this.#nextRestartAt = walFrames + this.#restartFrames;
+      [result] = this.#db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
     } catch {
-      // A lock of another connection: the next report tries again.
+      // A lock of another connection: as busy.
     }
+    if (result !== undefined && result.busy === 0) {
+      // Complete: the next commit starts the WAL over. Not complete (a reader of another
+      // connection still needs older frames): the next report tries again.
+      if (result.checkpointed === result.log) this.#nextRestartAt = this.#lastReport + this.#restartFrames;
+      return;
+    }
+    // Busy: the worker (or another process) is checkpointing right now; it is soon done.
+    if (retries > 0) setTimeout(() => this.#checkpointHere(retries - 1), RETRY_DELAY_MS).unref();
   }
 }

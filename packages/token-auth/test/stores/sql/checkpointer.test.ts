@@ -69,7 +69,7 @@ describe('WalCheckpointer', () => {
     const restartFrames = 1024;
     let reports = 0;
     const checkpointer = new WalCheckpointer(db, DRIVER, {
-      intervalMs: 5,
+      intervalMs: 20,
       restartFrames,
       onReport: () => reports++,
     });
