@@ -45,11 +45,11 @@ import { stopProcess } from '../../packages/token-auth/test/helpers/stop-process
 import {
   login,
   loginRequest,
+  mainThreadCpuMs,
   meRequest,
   PASSWORD,
   perConnection,
   post,
-  mainThreadCpuMs,
   processCpuMs,
   processTreeCpuMs,
   sessionRefreshRequests,
@@ -656,7 +656,11 @@ async function benchBaseline(
   }
 }
 
-function ratio(server: Row | undefined, baseline: Row | undefined, field: 'rps' | 'serverUs' | 'mainUs'): string {
+function ratio(
+  server: Row | undefined,
+  baseline: Row | undefined,
+  field: 'rps' | 'serverUs' | 'mainUs',
+): string {
   if (!server || !baseline || !clean(server) || !clean(baseline)) return '–';
   const value = server[field] / baseline[field];
   return Number.isFinite(value) ? value.toFixed(2) : '–';
