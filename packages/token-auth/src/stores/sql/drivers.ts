@@ -21,6 +21,13 @@ import {
 } from './plan.js';
 import type { SqlDialect, Statement } from './statements.js';
 
+/** A plan waiting for the next group commit, and how to answer its caller. */
+interface Grouped {
+  readonly plan: Plan<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /** Runs plans on a better-sqlite3 database, synchronously. */
 export class BetterSqliteDriver implements Driver {
   readonly dialect = 'sqlite';
@@ -30,6 +37,8 @@ export class BetterSqliteDriver implements Driver {
   readonly #prepared = new WeakMap<Statement, BetterSqlite3.Statement<unknown[], Row>>();
   readonly #execute = (step: Step): StepResult => this.#step(step);
   readonly #transaction: BetterSqlite3.Transaction<(plan: Plan<unknown>) => unknown>;
+  readonly #group: BetterSqlite3.Transaction<(plans: readonly Grouped[]) => Outcome[]>;
+  #waiting: Grouped[] = [];
 
   /**
    * @param db - An open database.
@@ -41,6 +50,23 @@ export class BetterSqliteDriver implements Driver {
     this.#owned = owned;
     this.#checkpointer = checkpointer;
     this.#transaction = db.transaction((plan: Plan<unknown>) => driveSync(plan.start(), this.#execute));
+    // Each plan of a group in a savepoint of the group's transaction (better-sqlite3 nests a
+    // transaction function called inside another that way): a plan that fails is rolled back
+    // alone and its caller gets the error; the others commit together.
+    this.#group = db.transaction((plans: readonly Grouped[]) =>
+      plans.map((grouped): Outcome => {
+        let outcome: Outcome;
+        try {
+          outcome = { ok: true, value: this.#transaction(grouped.plan) };
+        } catch (error) {
+          outcome = { ok: false, error };
+        }
+        // SQLite rolled the whole transaction back (after SQLITE_FULL or an I/O error, say):
+        // nothing of the group stands, and no later plan may run outside it.
+        if (!db.inTransaction) throw outcome.ok ? new Error('SQLite ended the transaction') : outcome.error;
+        return outcome;
+      }),
+    );
   }
 
   /** The database (for the store's pragmas and tests). */
@@ -58,7 +84,45 @@ export class BetterSqliteDriver implements Driver {
     return this.#transaction.immediate(plan) as T;
   }
 
+  /**
+   * Group commit: the plans made during one turn of the event loop (each request's rotation,
+   * say) run in one `BEGIN IMMEDIATE` transaction once the turn's I/O callbacks are done
+   * (`setImmediate`), each in its own savepoint, in the order they came. A commit costs about
+   * as much for one plan as for several (the locks, the WAL's pages and header), so under
+   * concurrent load each plan pays a share of it. A plan alone waits only for the end of the
+   * turn.
+   */
+  runGrouped<T>(plan: Plan<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.#waiting.push({ plan, resolve: resolve as (value: unknown) => void, reject }) === 1) {
+        setImmediate(this.#commitGroup);
+      }
+    });
+  }
+
+  readonly #commitGroup = (): void => {
+    const plans = this.#waiting;
+    if (plans.length === 0) return;
+    this.#waiting = [];
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.#group.immediate(plans);
+    } catch (error) {
+      // BEGIN or COMMIT failed (a lock held too long by another process, a full disk):
+      // nothing of the group was written.
+      for (const grouped of plans) grouped.reject(error);
+      return;
+    }
+    plans.forEach((grouped, i) => {
+      const outcome = outcomes[i] as Outcome;
+      if (outcome.ok) grouped.resolve(outcome.value);
+      else grouped.reject(outcome.error);
+    });
+  };
+
   async close(): Promise<void> {
+    // Plans still waiting for their group commit run before the connection closes.
+    this.#commitGroup();
     // The worker's connection first: the last connection to close checkpoints the whole WAL.
     await this.#checkpointer?.close();
     if (this.#owned && this.#db.open) this.#db.close();
@@ -78,6 +142,9 @@ export class BetterSqliteDriver implements Driver {
     return { rows: [], changes: prepared.run(...values).changes };
   }
 }
+
+/** What one plan of a group commit gave. */
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Builds a raw compiled query: `CompiledQuery.raw` of the Kysely the application loaded. */
 export type RawQuery = (sql: string, parameters: unknown[]) => CompiledQuery;

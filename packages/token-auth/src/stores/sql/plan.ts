@@ -87,6 +87,14 @@ export interface Driver {
    * @returns Its answer (synchronously on better-sqlite3).
    */
   run<T>(plan: Plan<T>): T | Promise<T>;
+  /**
+   * Runs a plan that may share its transaction with others made in the same turn of the
+   * event loop (group commit), each still all or nothing; drivers without it run plans one
+   * by one.
+   * @param plan - A plan that needs a transaction.
+   * @returns Its answer.
+   */
+  runGrouped?<T>(plan: Plan<T>): Promise<T>;
   /** Releases what the driver owns (connections, files); nothing it was lent. */
   close(): Promise<void>;
 }

@@ -129,7 +129,7 @@ export class SqlStore implements TokenAuthStore {
 
   /** {@inheritDoc "token-auth"!TokenAuthStore.rotate} */
   rotate(presentedHash: string, next: NextHead, now: number): Promise<RotateResult> {
-    return this.#run(operations.rotate(this.dialect, presentedHash, next, now));
+    return this.#run(operations.rotate(this.dialect, presentedHash, next, now), true);
   }
 
   /** {@inheritDoc "token-auth"!TokenAuthStore.endSession} */
@@ -230,8 +230,10 @@ export class SqlStore implements TokenAuthStore {
     return result;
   }
 
-  async #run<T>(plan: Plan<T>): Promise<T> {
+  /** Runs a plan; a `grouped` one shares its commit with others when the driver can (SQLite). */
+  async #run<T>(plan: Plan<T>, grouped = false): Promise<T> {
     if (this.#closed) throw new StoreError('The store is closed');
+    if (grouped && this.#driver.runGrouped !== undefined) return this.#driver.runGrouped(plan);
     return this.#driver.run(plan);
   }
 }

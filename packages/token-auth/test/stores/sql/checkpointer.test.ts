@@ -77,7 +77,11 @@ describe('WalCheckpointer', () => {
     const yieldToReports = () => new Promise((resolve) => setImmediate(resolve));
     // Once the worker runs (its first report), commits go on while it checkpoints, so that its
     // checkpoints never complete, with a turn of the event loop between commits for its
-    // reports, until 20 times the threshold is written. The WAL file's size is its high-water mark.
+    // reports, until 20 times the threshold is written (about 62 000 frames: without the
+    // store's own checkpoint, the WAL ends that large). The WAL file's size is its high-water
+    // mark. The bound leaves room for a worker slowed down by a busy machine: the pages written
+    // between the threshold and the restart grow with its delay (up to 8 000 frames seen with
+    // two test files running side by side on two cores).
     writePages(db, 1);
     while (reports === 0) await yieldToReports();
     let written = 0;
@@ -87,7 +91,7 @@ describe('WalCheckpointer', () => {
       await yieldToReports();
     }
     expect(reports).toBeGreaterThan(10);
-    expect(walFrames(path)).toBeLessThan(4 * restartFrames);
+    expect(walFrames(path)).toBeLessThan(16 * restartFrames);
   });
 
   it('hands checkpoints back to the connection when the worker cannot start', async () => {
