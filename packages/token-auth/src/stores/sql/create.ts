@@ -99,9 +99,10 @@ export interface SqliteSqlStoreOptions extends SqlStoreOptions {
    */
   busyTimeoutMs?: number | undefined;
   /**
-   * How many users a SQLite file store keeps in memory for profile reads, checked against
-   * SQLite's `data_version` on every read, so never stale even with other processes writing;
-   * `0` turns it off. A lent `database` is never cached.
+   * How many users a SQLite file store keeps in memory for profile reads, checked on every
+   * read against the WAL-index header of the `-shm` file and SQLite's `data_version`, so
+   * never stale even with other processes writing; `0` turns it off. A lent `database` is
+   * never cached.
    * @defaultValue `10_000`
    */
   userCacheSize?: number | undefined;
@@ -143,9 +144,10 @@ export interface UrlSqlStoreOptions extends SqlStoreOptions {
    */
   busyTimeoutMs?: number | undefined;
   /**
-   * How many users a SQLite file store keeps in memory for profile reads, checked against
-   * SQLite's `data_version` on every read, so never stale even with other processes writing;
-   * `0` turns it off. A lent `database` is never cached.
+   * How many users a SQLite file store keeps in memory for profile reads, checked on every
+   * read against the WAL-index header of the `-shm` file and SQLite's `data_version`, so
+   * never stale even with other processes writing; `0` turns it off. A lent `database` is
+   * never cached.
    * @defaultValue `10_000`
    */
   userCacheSize?: number | undefined;

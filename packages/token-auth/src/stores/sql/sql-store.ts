@@ -213,6 +213,7 @@ export class SqlStore implements TokenAuthStore {
     this.#closed = true;
     clearInterval(this.#timer);
     await this.#purging?.catch(() => undefined);
+    this.#settings.userCache?.close();
     await this.#driver.close();
   }
 

@@ -64,24 +64,31 @@ describe('WalCheckpointer', () => {
     );
   });
 
-  it('keeps the WAL bounded under a write load that never pauses for the worker', async () => {
+  it('starts the WAL over again and again under a write load that never pauses for the worker', async () => {
     const { path, db } = await walDatabase();
     const restartFrames = 1024;
     let reports = 0;
+    let restarts = 0;
+    let last = 0;
     const checkpointer = new WalCheckpointer(db, DRIVER, {
       intervalMs: 20,
       restartFrames,
-      onReport: () => reports++,
+      onReport: (walFrames) => {
+        reports++;
+        // A smaller WAL than at the last report: it started over from its beginning.
+        if (walFrames < last) restarts++;
+        last = walFrames;
+      },
     });
     cleanups.push(() => checkpointer.close());
     const yieldToReports = () => new Promise((resolve) => setImmediate(resolve));
     // Once the worker runs (its first report), commits go on while it checkpoints, so that its
     // checkpoints never complete, with a turn of the event loop between commits for its
-    // reports, until 20 times the threshold is written (about 62 000 frames: without the
-    // store's own checkpoint, the WAL ends that large). The WAL file's size is its high-water
-    // mark. The bound leaves room for a worker slowed down by a busy machine: the pages written
-    // between the threshold and the restart grow with its delay (up to 8 000 frames seen with
-    // two test files running side by side on two cores).
+    // reports, until 20 times the threshold is written: about 62 000 frames, and without the
+    // store's own checkpoint the WAL ends that large, never started over. How far past the
+    // threshold it gets before each restart depends on how soon the worker reports, which a
+    // busy machine delays (up to 17 000 frames seen with several test files on two cores): so
+    // the test counts restarts, and bounds the size only loosely.
     writePages(db, 1);
     while (reports === 0) await yieldToReports();
     let written = 0;
@@ -91,7 +98,8 @@ describe('WalCheckpointer', () => {
       await yieldToReports();
     }
     expect(reports).toBeGreaterThan(10);
-    expect(walFrames(path)).toBeLessThan(16 * restartFrames);
+    expect(restarts).toBeGreaterThanOrEqual(2);
+    expect(walFrames(path)).toBeLessThan(30_000);
   });
 
   it('hands checkpoints back to the connection when the worker cannot start', async () => {

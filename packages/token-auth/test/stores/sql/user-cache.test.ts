@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { UserRecord } from '../../../src/stores/port.js';
+import { UserCache } from '../../../src/stores/sql/user-cache.js';
+import { tempDir } from './use-databases.js';
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const ADA: UserRecord = {
+  id: 1,
+  email: 'ada@example.com',
+  emailKey: 'ada@example.com',
+  username: 'Ada',
+  passwordHash: 'x',
+  isStaff: false,
+  isActive: true,
+  createdAt: 0,
+  updatedAt: 0,
+};
+
+/** Two connections to one file in the given journal mode; the cache's statements are logged. */
+async function connections(journalMode: 'wal' | 'delete') {
+  const { dir, remove } = await tempDir();
+  cleanups.push(remove);
+  const path = join(dir, 'cache.sqlite');
+  const log: string[] = [];
+  const own = new Database(path, { verbose: (text) => log.push(String(text)) });
+  own.pragma(`journal_mode = ${journalMode}`);
+  own.exec('CREATE TABLE t (k INTEGER PRIMARY KEY)');
+  const other = new Database(path);
+  cleanups.push(
+    () => own.close(),
+    () => other.close(),
+  );
+  const cache = new UserCache(own, 10);
+  cleanups.push(() => cache.close());
+  const checks = () => log.filter((text) => text === 'PRAGMA data_version').length;
+  return { own, other, cache, checks };
+}
+
+/** The first look fills nothing (it learns the version); the user is then kept. */
+function primed(cache: UserCache): void {
+  expect(cache.get(ADA.id)).toBeUndefined();
+  cache.set(ADA);
+}
+
+describe('UserCache', () => {
+  it('skips the data_version statement while the WAL-index header has not changed', async () => {
+    const { cache, checks } = await connections('wal');
+    primed(cache);
+    const before = checks();
+    for (let i = 0; i < 5; i++) expect(cache.get(ADA.id)).toEqual(ADA);
+    // The priming look read the header before its check; every later one matches it.
+    expect(checks() - before).toBe(0);
+  });
+
+  it("drops every user once another connection commits, and checks again after this connection's own", async () => {
+    const { own, other, cache, checks } = await connections('wal');
+    primed(cache);
+    cache.get(ADA.id);
+    other.prepare('INSERT INTO t (k) VALUES (1)').run();
+    expect(cache.get(ADA.id)).toBeUndefined();
+    cache.set(ADA);
+    // A commit of this connection changes the header too, but not data_version: the user stays.
+    own.prepare('INSERT INTO t (k) VALUES (2)').run();
+    const before = checks();
+    expect(cache.get(ADA.id)).toEqual(ADA);
+    expect(checks() - before).toBe(1);
+  });
+
+  it('sees a commit made between its header read and its check (the header is read first)', async () => {
+    const { other, cache } = await connections('wal');
+    primed(cache);
+    cache.get(ADA.id);
+    // Every later look compares with the header read before the last check: a commit after
+    // that read changes the header, whenever it happened.
+    other.prepare('INSERT INTO t (k) VALUES (1)').run();
+    other.prepare('INSERT INTO t (k) VALUES (2)').run();
+    expect(cache.get(ADA.id)).toBeUndefined();
+  });
+
+  it.each([
+    ['without a WAL (no -shm file to read)', 'delete', false],
+    ['after close()', 'wal', true],
+  ] as const)('checks data_version on every look %s', async (_, journalMode, close) => {
+    const { other, cache, checks } = await connections(journalMode);
+    if (close) cache.close();
+    primed(cache);
+    const before = checks();
+    expect(cache.get(ADA.id)).toEqual(ADA);
+    expect(cache.get(ADA.id)).toEqual(ADA);
+    expect(checks() - before).toBe(2);
+    other.prepare('INSERT INTO t (k) VALUES (1)').run();
+    expect(cache.get(ADA.id)).toBeUndefined();
+  });
+});
