@@ -173,7 +173,11 @@ const CSTIME = 14;
  * (Linux /proc; NaN when the process is gone or there is no /proc). Resolution: one clock tick.
  */
 export function processCpuMs(pid: number | undefined): number {
-  const fields = pid === undefined ? undefined : statFields(pid);
+  return cpuMs(pid === undefined ? undefined : statFields(pid));
+}
+
+/** User plus system time of stat fields, in milliseconds; NaN without them. */
+function cpuMs(fields: string[] | undefined): number {
   if (fields === undefined) return Number.NaN;
   return ((Number(fields[UTIME]) + Number(fields[STIME])) * 1000) / ticksPerSecond();
 }
@@ -184,9 +188,7 @@ export function processCpuMs(pid: number | undefined): number {
  * requests per second at 10^6 / (this time per request in µs), however many cores are free.
  */
 export function mainThreadCpuMs(pid: number | undefined): number {
-  const fields = pid === undefined ? undefined : statFields(pid, `/proc/${pid}/task/${pid}/stat`);
-  if (fields === undefined) return Number.NaN;
-  return ((Number(fields[UTIME]) + Number(fields[STIME])) * 1000) / ticksPerSecond();
+  return cpuMs(pid === undefined ? undefined : statFields(pid, `/proc/${pid}/task/${pid}/stat`));
 }
 
 /**

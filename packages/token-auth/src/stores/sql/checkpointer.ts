@@ -89,6 +89,8 @@ export class WalCheckpointer {
   #stopped = false;
   #nextRestartAt: number;
   #lastReport = 0;
+  /** A retry of the store's own checkpoint, waiting while the worker checkpoints. */
+  #retry: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Starts the worker. The store's connection stops checkpointing by itself at once.
@@ -142,6 +144,7 @@ export class WalCheckpointer {
   async close(): Promise<void> {
     if (!this.#stopped) {
       this.#stopped = true;
+      clearTimeout(this.#retry);
       // Held by the worker until it exits: otherwise a process with nothing else to do would
       // end while close() still waits.
       this.#worker?.ref();
@@ -162,10 +165,13 @@ export class WalCheckpointer {
     // A smaller WAL than last time: it started over.
     if (walFrames < this.#lastReport) this.#nextRestartAt = this.#restartFrames;
     this.#lastReport = walFrames;
-    if (walFrames >= this.#nextRestartAt) this.#checkpointHere(RETRIES_WHEN_BUSY);
+    // A retry already waiting covers this report.
+    if (walFrames >= this.#nextRestartAt && this.#retry === undefined)
+      this.#checkpointHere(RETRIES_WHEN_BUSY);
   }
 
   #checkpointHere(retries: number): void {
+    this.#retry = undefined;
     if (this.#stopped || !this.#db.open) return;
     let result: CheckpointResult | undefined;
     try {
@@ -180,6 +186,9 @@ export class WalCheckpointer {
       return;
     }
     // Busy: the worker (or another process) is checkpointing right now; it is soon done.
-    if (retries > 0) setTimeout(() => this.#checkpointHere(retries - 1), RETRY_DELAY_MS).unref();
+    if (retries > 0) {
+      this.#retry = setTimeout(() => this.#checkpointHere(retries - 1), RETRY_DELAY_MS);
+      this.#retry.unref();
+    }
   }
 }

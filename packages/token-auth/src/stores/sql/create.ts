@@ -371,6 +371,7 @@ async function openStore(
     if (status.current > SCHEMA_VERSION) throw aheadError(status);
     return new SqlStore(driver, settings);
   } catch (error) {
+    settings.userCache?.close();
     await driver.close().catch(() => undefined);
     throw error;
   }

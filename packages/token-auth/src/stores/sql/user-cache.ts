@@ -33,10 +33,10 @@ export class UserCache {
   #users: LruCache<number, UserRecord>;
   #version: number | undefined;
   #shm: number | undefined;
-  /** The header as read just before the last `data_version` check, and the one read now. */
-  #checkedHeader = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
-  #header = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
-  #headerValid = false;
+  /** The header as read just before the last `data_version` check, when there was one. */
+  #checkedHeader: Buffer | undefined;
+  /** Where the header is read into; swapped with `#checkedHeader` before a check. */
+  #header: Buffer = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
 
   /**
    * @param db - The store's own connection (a lent one may be written behind our back), in WAL mode.
@@ -80,7 +80,7 @@ export class UserCache {
   close(): void {
     if (this.#shm !== undefined) closeSync(this.#shm);
     this.#shm = undefined;
-    this.#headerValid = false;
+    this.#checkedHeader = undefined;
   }
 
   // Reads the header now. The same as before the last check: no commit since, the check
@@ -94,12 +94,13 @@ export class UserCache {
       read = 0;
     }
     if (read !== WAL_INDEX_HEADER_BYTES) {
-      this.#headerValid = false;
+      this.#checkedHeader = undefined;
       return false;
     }
-    if (this.#headerValid && this.#header.equals(this.#checkedHeader)) return true;
-    [this.#checkedHeader, this.#header] = [this.#header, this.#checkedHeader];
-    this.#headerValid = true;
+    const checked = this.#checkedHeader;
+    if (checked?.equals(this.#header)) return true;
+    this.#checkedHeader = this.#header;
+    this.#header = checked ?? Buffer.alloc(WAL_INDEX_HEADER_BYTES);
     return false;
   }
 }

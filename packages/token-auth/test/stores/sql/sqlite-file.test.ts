@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -143,6 +143,25 @@ describe('the user cache of a SQLite file store', () => {
     const first = await store.getUserById(user.id);
     if (first) first.username = 'mutated';
     await expect(store.getUserById(user.id)).resolves.toMatchObject({ username: '' });
+  });
+
+  it('holds no file open once a store refuses to open (its -shm descriptor closed too)', async () => {
+    const path = await fileInTempDir();
+    // A database without the store's tables: without migrate, the store refuses it.
+    withSqlite(path, (db) => db.pragma('journal_mode = WAL'));
+    const openOnFile = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(path);
+        } catch {
+          return false;
+        }
+      }).length;
+    const before = openOnFile();
+    await expect(createSqliteSqlStore({ path, purgeIntervalMs: 0 })).rejects.toThrow(
+      /schema is at version 0/,
+    );
+    expect(openOnFile()).toBe(before);
   });
 
   it('is off with userCacheSize 0, and refuses a negative size', async () => {
