@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { TokenAuth } from 'token-auth';
-import { authenticateBearer } from './http/bearer.js';
+import { authenticateBearer, authorizationHeaders } from './http/bearer.js';
 import type { Endpoint, EndpointDeps } from './http/endpoints.js';
 import { briefEndpoints, matchRoute, methodNotAllowed, notFound, openApi } from './http/endpoints.js';
 import { PROBLEM_CONTENT_TYPE, problemFromError } from './http/problem.js';
@@ -139,7 +139,7 @@ async function handle(
   const claims =
     endpoint.security === 'none'
       ? undefined
-      : await authenticateBearer(deps.auth, req.headersDistinct.authorization);
+      : await authenticateBearer(deps.auth, authorizationHeaders(req.rawHeaders));
   if (endpoint.security === 'staff' && claims) await deps.auth.requireStaff(claims.userId);
   const body = endpoint.requestSchema ? await readJsonBody(req, { limitBytes }) : undefined;
   return endpoint.run(deps, {

@@ -117,6 +117,7 @@ export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
  * ```
  */
 export function loggablePath(url: string): string {
-  const path = url.split('?')[0] ?? '';
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
   return path.length > 200 ? `${path.slice(0, 200)}…` : path;
 }

@@ -6,7 +6,7 @@
 
 import type { Middleware } from 'koa';
 import type { TokenAuth } from 'token-auth';
-import { authenticateBearer } from '../http/bearer.js';
+import { authenticateBearer, authorizationHeaders } from '../http/bearer.js';
 import type { AppState } from './state.js';
 
 /**
@@ -27,7 +27,7 @@ export function bearerAuth(options: { auth: TokenAuth }): Middleware<AppState> {
   if (typeof auth?.verifyAccessToken !== 'function')
     throw new TypeError('bearerAuth: options.auth must be a TokenAuth');
   return async function bearerAuthMiddleware(ctx, next) {
-    ctx.state.auth = await authenticateBearer(auth, ctx.req.headersDistinct.authorization);
+    ctx.state.auth = await authenticateBearer(auth, authorizationHeaders(ctx.req.rawHeaders));
     await next();
   };
 }

@@ -32,7 +32,7 @@ export function requestContext(options: { logger: Logger }): Middleware<AppState
   const access = logger.child({}, { redact: [] });
   return async function requestContextMiddleware(ctx, next) {
     const started = process.hrtime.bigint();
-    const requestId = requestIdFrom(ctx.get('X-Request-Id') || undefined);
+    const requestId = requestIdFrom(ctx.req.headers['x-request-id']);
     ctx.state.requestId = requestId;
     ctx.state.log = new LazyChild(logger, requestId);
     ctx.set('X-Request-Id', requestId);

@@ -99,10 +99,11 @@ export interface SqliteSqlStoreOptions extends SqlStoreOptions {
    */
   busyTimeoutMs?: number | undefined;
   /**
-   * How many users a SQLite file store keeps in memory for profile reads, checked on every
-   * read against the WAL-index header of the `-shm` file and SQLite's `data_version`, so
-   * never stale even with other processes writing; `0` turns it off. A lent `database` is
-   * never cached.
+   * How many users a SQLite file store keeps in memory for profile reads, checked against
+   * the WAL-index header of the `-shm` file and SQLite's `data_version` once per turn of the
+   * event loop, so that a read misses a commit of another process only when that commit is
+   * less than about one turn old (see the stores guide); `0` turns it off. A lent `database`
+   * is never cached.
    * @defaultValue `10_000`
    */
   userCacheSize?: number | undefined;
@@ -144,10 +145,11 @@ export interface UrlSqlStoreOptions extends SqlStoreOptions {
    */
   busyTimeoutMs?: number | undefined;
   /**
-   * How many users a SQLite file store keeps in memory for profile reads, checked on every
-   * read against the WAL-index header of the `-shm` file and SQLite's `data_version`, so
-   * never stale even with other processes writing; `0` turns it off. A lent `database` is
-   * never cached.
+   * How many users a SQLite file store keeps in memory for profile reads, checked against
+   * the WAL-index header of the `-shm` file and SQLite's `data_version` once per turn of the
+   * event loop, so that a read misses a commit of another process only when that commit is
+   * less than about one turn old (see the stores guide); `0` turns it off. A lent `database`
+   * is never cached.
    * @defaultValue `10_000`
    */
   userCacheSize?: number | undefined;

@@ -107,14 +107,18 @@ describe('createSqliteSqlStore on a file', () => {
   });
 });
 
+/** Lets the event loop end its turn (the user cache checks the file once per turn). */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('the user cache of a SQLite file store', () => {
-  it('never serves a user changed by another connection since', async () => {
+  it('never serves a user changed by another connection in an earlier turn of the event loop', async () => {
     const path = await fileInTempDir();
     const reader = await open(path);
     const writer = await open(path);
     const user = await writer.createUser(newUser('ada@example.com'));
     await reader.getUserById(user.id);
     await writer.updateUser(user.id, { username: 'Ada', isActive: false });
+    await nextTurn();
     await expect(reader.getUserById(user.id)).resolves.toMatchObject({ username: 'Ada', isActive: false });
   });
 
@@ -126,6 +130,7 @@ describe('the user cache of a SQLite file store', () => {
     withSqlite(path, (db) =>
       db.prepare('UPDATE token_auth_users SET is_active = 0 WHERE id = ?').run(user.id),
     );
+    await nextTurn();
     await expect(store.getUserById(user.id)).resolves.toMatchObject({ isActive: false });
   });
 

@@ -42,6 +42,9 @@ async function connections(journalMode: 'wal' | 'delete') {
   return { own, other, cache, checks };
 }
 
+/** Lets the event loop end its turn: the cache then checks again at its next look. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 /** The first look fills nothing (it learns the version); the user is then kept. */
 function primed(cache: UserCache): void {
   expect(cache.get(ADA.id)).toBeUndefined();
@@ -53,7 +56,10 @@ describe('UserCache', () => {
     const { cache, checks } = await connections('wal');
     primed(cache);
     const before = checks();
-    for (let i = 0; i < 5; i++) expect(cache.get(ADA.id)).toEqual(ADA);
+    for (let i = 0; i < 5; i++) {
+      await nextTurn();
+      expect(cache.get(ADA.id)).toEqual(ADA);
+    }
     // The priming look read the header before its check; every later one matches it.
     expect(checks() - before).toBe(0);
   });
@@ -61,12 +67,15 @@ describe('UserCache', () => {
   it("drops every user once another connection commits, and checks again after this connection's own", async () => {
     const { own, other, cache, checks } = await connections('wal');
     primed(cache);
+    await nextTurn();
     cache.get(ADA.id);
     other.prepare('INSERT INTO t (k) VALUES (1)').run();
+    await nextTurn();
     expect(cache.get(ADA.id)).toBeUndefined();
     cache.set(ADA);
     // A commit of this connection changes the header too, but not data_version: the user stays.
     own.prepare('INSERT INTO t (k) VALUES (2)').run();
+    await nextTurn();
     const before = checks();
     expect(cache.get(ADA.id)).toEqual(ADA);
     expect(checks() - before).toBe(1);
@@ -75,12 +84,30 @@ describe('UserCache', () => {
   it('sees commits of another connection made after its last fast look', async () => {
     const { other, cache } = await connections('wal');
     primed(cache);
+    await nextTurn();
     expect(cache.get(ADA.id)).toEqual(ADA);
     // Every later look compares with the header read before the last check, not with the one
     // the last fast look read: two commits since still change it.
     other.prepare('INSERT INTO t (k) VALUES (1)').run();
     other.prepare('INSERT INTO t (k) VALUES (2)').run();
+    await nextTurn();
     expect(cache.get(ADA.id)).toBeUndefined();
+  });
+
+  it('checks once per turn of the event loop: later looks of the turn rely on that check', async () => {
+    const { other, cache, checks } = await connections('wal');
+    primed(cache);
+    await nextTurn();
+    const before = checks();
+    expect(cache.get(ADA.id)).toEqual(ADA);
+    other.prepare('INSERT INTO t (k) VALUES (1)').run();
+    // Same turn: no header read, no statement, the user as of the turn's check.
+    expect(cache.get(ADA.id)).toEqual(ADA);
+    expect(checks() - before).toBe(0);
+    // The next turn checks again and sees the commit.
+    await nextTurn();
+    expect(cache.get(ADA.id)).toBeUndefined();
+    expect(checks() - before).toBe(1);
   });
 
   it.each([
@@ -91,10 +118,13 @@ describe('UserCache', () => {
     if (close) cache.close();
     primed(cache);
     const before = checks();
-    expect(cache.get(ADA.id)).toEqual(ADA);
-    expect(cache.get(ADA.id)).toEqual(ADA);
+    for (let i = 0; i < 2; i++) {
+      await nextTurn();
+      expect(cache.get(ADA.id)).toEqual(ADA);
+    }
     expect(checks() - before).toBe(2);
     other.prepare('INSERT INTO t (k) VALUES (1)').run();
+    await nextTurn();
     expect(cache.get(ADA.id)).toBeUndefined();
   });
 });
