@@ -52,7 +52,7 @@ export function createLogger(options: { level: LevelWithSilent; destination?: De
       level: options.level,
       base: { service: 'koa-server' },
       redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeCachedPerMs(),
     },
     options.destination ??
       pino.destination({
@@ -62,4 +62,22 @@ export function createLogger(options: { level: LevelWithSilent; destination?: De
         periodicFlush: LOG_FLUSH_INTERVAL_MS,
       }),
   );
+}
+
+/**
+ * pino's `isoTime` (`,"time":"<ISO 8601>"`), formatted once per millisecond: a busy server
+ * logs several lines per millisecond, and `new Date().toISOString()` costs about 0.75 µs,
+ * a third of pino's own work on an access line.
+ */
+function isoTimeCachedPerMs(): () => string {
+  let formattedAt = Number.NaN;
+  let formatted = '';
+  return () => {
+    const now = Date.now();
+    if (now !== formattedAt) {
+      formattedAt = now;
+      formatted = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return formatted;
+  };
 }
