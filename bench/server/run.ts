@@ -10,7 +10,9 @@
  *   `redis-server` started here, no persistence).
  * - The default store also: the same at 100 connections, POST /api/login/, a mixed load, and an
  *   event-loop check (GET /api/me/ latency idle versus under a login-heavy load).
- * - A bare node:http + jose baseline for GET /api/me/, and the ratio server / baseline per store.
+ * - A bare node:http + jose baseline for GET /api/me/, run right after each store's GET /api/me/
+ *   row at the same connections and on the same tokens, and the ratio server / baseline of
+ *   each such pair.
  *
  * Besides req/s and latency, each row gives the CPU time the server process used per request
  * (utime + stime from /proc, all threads, over the run divided by the responses): on a shared
@@ -78,7 +80,8 @@ const { values: args } = parseArgs({
 });
 const smoke = args.smoke === true;
 const durationSeconds = Number(args.duration ?? (smoke ? '1' : '10'));
-const warmUpSeconds = smoke ? 0 : 1;
+/** A fresh process answers GET /api/me/ at about 0.8 of its steady rate for its first two seconds (V8 compiling). */
+const warmUpSeconds = smoke ? 0 : 2;
 /** Connections of every store's GET /api/me/ and POST /api/refresh/ rows. */
 const STORE_CONNECTIONS = 10;
 /** Connection counts of the default store's rows (STORE_CONNECTIONS is always among them). */
@@ -573,7 +576,8 @@ async function eventLoopProbes(label: string, prepared: Prepared): Promise<Row[]
 async function benchStore(
   store: StoreName,
   secret: string,
-): Promise<{ rows: Row[]; probes: Row[]; accessTokens: string[] }> {
+  baseline: Baseline,
+): Promise<{ rows: Row[]; baselineRows: Row[]; probes: Row[] }> {
   const label = STORE_LABELS[store];
   const isDefault = store === 'sqlite';
   const plan: [Workload, number][] = isDefault
@@ -601,15 +605,21 @@ async function benchStore(
         rows: plan.map(([workload, connections]) =>
           crashedRow(label, WORKLOAD_NAMES[workload], connections, error),
         ),
+        baselineRows: [],
         probes: [],
-        accessTokens: [],
       };
     }
     const rows: Row[] = [];
-    for (const [workload, connections] of plan)
+    const baselineRows: Row[] = [];
+    for (const [workload, connections] of plan) {
       rows.push(await workloadRow(label, prepared, workload, connections));
+      // Each GET /api/me/ row is followed at once by the baseline's, on the same tokens and
+      // connections: the pair runs within seconds, so the ratio is not a comparison of two
+      // moments minutes apart on a machine whose speed drifts.
+      if (workload === 'me') baselineRows.push(await baseline.row(label, connections, prepared.accessTokens));
+    }
     const probes = isDefault ? await eventLoopProbes(label, prepared) : [];
-    return { rows, probes, accessTokens: prepared.accessTokens };
+    return { rows, baselineRows, probes };
   } finally {
     if (server) await stopProcess(server);
     await backing?.stop();
@@ -619,12 +629,20 @@ async function benchStore(
 
 const BASELINE_WORKLOAD = 'GET /api/me/: node:http + jose verify';
 
-/** GET /api/me/ on the bare node:http + jose server, at each of `connectionCounts`. */
-async function benchBaseline(
-  secret: string,
-  tokenSource: string[],
-  connectionCounts: number[],
-): Promise<Row[]> {
+/** The bare node:http + jose server, started once and measured after each GET /api/me/ row. */
+interface Baseline {
+  /** A GET /api/me/ row of the baseline, paired with `storeLabel`'s row at `connections`. */
+  row(storeLabel: string, connections: number, accessTokens: string[]): Promise<Row>;
+  stop(): Promise<void>;
+}
+
+/** The workload name of a baseline row paired with a store's row. */
+function baselineWorkload(storeLabel: string): string {
+  return `${BASELINE_WORKLOAD}, paired with ${storeLabel}`;
+}
+
+/** Starts the baseline (any access token signed with `secret` verifies on it). */
+async function startBaseline(secret: string): Promise<Baseline> {
   const port = await freePort();
   // The tsx loader in this node process, not the tsx command (which forks a child): the pid
   // spawned here is the one doing the work, whose CPU time is read.
@@ -635,25 +653,30 @@ async function benchBaseline(
   });
   children.add(baseline);
   const target: Target = { base: `http://127.0.0.1:${port}`, pid: baseline.pid };
+  const stop = async () => {
+    await stopProcess(baseline);
+    children.delete(baseline);
+  };
+  let startError: unknown;
   try {
     await waitFor(`${target.base}/api/me/`, baseline);
-    const rows: Row[] = [];
-    for (const connections of connectionCounts) {
+  } catch (error) {
+    startError = error;
+  }
+  return {
+    async row(storeLabel, connections, accessTokens) {
+      const workload = baselineWorkload(storeLabel);
+      if (startError !== undefined) return crashedRow('baseline', workload, connections, startError);
       const run = async () => {
-        const request = meRequest(tokenSource);
+        const request = meRequest(accessTokens);
         const me = () => [request];
         if (warmUpSeconds > 0) await drive(target, connections, me, warmUpSeconds);
         return drive(target, connections, me, durationSeconds);
       };
-      rows.push(await row('baseline', BASELINE_WORKLOAD, connections, run, baseline.pid));
-    }
-    return rows;
-  } catch (error) {
-    return connectionCounts.map((n) => crashedRow('baseline', BASELINE_WORKLOAD, n, error));
-  } finally {
-    await stopProcess(baseline);
-    children.delete(baseline);
-  }
+      return row('baseline', workload, connections, run, baseline.pid);
+    },
+    stop,
+  };
 }
 
 function ratio(
@@ -676,24 +699,22 @@ async function main(): Promise<void> {
     return;
   }
 
-  const baselineConnections = stores.includes('sqlite') ? defaultStoreConnections : [STORE_CONNECTIONS];
-  let baselineRows: Row[] | undefined;
+  // The baseline verifies the stores' access tokens: they are signed with the same secret and
+  // live an hour, and the baseline checks nothing else.
+  const baseline = await startBaseline(secret);
+  const baselineRows: Row[] = [];
   const rows: Row[] = [];
   const probes: Row[] = [];
-  for (const store of stores) {
-    const result = await benchStore(store, secret);
-    rows.push(...result.rows);
-    probes.push(...result.probes);
-    // The baseline right after the first store (the default one when selected), on its access
-    // tokens: they are signed with the same secret and live an hour, and the baseline checks
-    // nothing else.
-    if (baselineRows === undefined && result.accessTokens.length > 0) {
-      baselineRows = await benchBaseline(secret, result.accessTokens, baselineConnections);
+  try {
+    for (const store of stores) {
+      const result = await benchStore(store, secret, baseline);
+      rows.push(...result.rows);
+      baselineRows.push(...result.baselineRows);
+      probes.push(...result.probes);
     }
+  } finally {
+    await baseline.stop();
   }
-  baselineRows ??= baselineConnections.map((n) =>
-    crashedRow('baseline', BASELINE_WORKLOAD, n, new Error('no store started, so no access token to verify')),
-  );
 
   const find = (list: Row[], store: string, workload: string, connections: number) =>
     list.find((r) => r.store === store && r.workload === workload && r.connections === connections);
@@ -729,7 +750,7 @@ async function main(): Promise<void> {
     const label = STORE_LABELS[store];
     const counts = store === 'sqlite' ? defaultStoreConnections : [STORE_CONNECTIONS];
     for (const connections of counts) {
-      const b = baselineRows.find((r) => r.connections === connections);
+      const b = find(baselineRows, 'baseline', baselineWorkload(label), connections);
       const m = find(rows, label, me, connections);
       const r = find(rows, label, refresh, connections);
       const ok = (x: Row | undefined) => x !== undefined && clean(x);
