@@ -36,8 +36,8 @@ const LOG_FLUSH_INTERVAL_MS = 200;
  * Creates the logger. By default it writes to stdout asynchronously in batches: lines are
  * gathered until 4 KiB are pending or 200 ms have passed, so a busy server makes one system
  * call per ~25 access lines rather than one per request (measured apart from the server: about
- * 17 µs of CPU per line written one by one, against about 8 µs batched). Whatever is
- * pending is flushed when the process exits; a SIGKILL loses at most the last 200 ms of lines.
+ * 17 µs of CPU per line written one by one, against about 4 µs batched). Whatever is
+ * pending is written when the process exits; a SIGKILL loses at most the last 200 ms of lines.
  *
  * @param options - `level` (pino level) and an optional destination (stdout by default).
  * @returns The logger.
@@ -54,14 +54,64 @@ export function createLogger(options: { level: LevelWithSilent; destination?: De
       redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
       timestamp: isoTimeCachedPerMs(),
     },
-    options.destination ??
-      pino.destination({
-        dest: 1,
-        sync: false,
-        minLength: LOG_BATCH_BYTES,
-        periodicFlush: LOG_FLUSH_INTERVAL_MS,
-      }),
+    options.destination ?? batchedStdout(),
   );
+}
+
+let stdoutBatches: LineBatches | undefined;
+
+/** The one batching destination of this process's stdout, shared by its loggers. */
+function batchedStdout(): LineBatches {
+  stdoutBatches ??= new LineBatches(pino.destination({ dest: 1, sync: false, minLength: 0 }));
+  return stdoutBatches;
+}
+
+/**
+ * Lines gathered in memory and handed to sonic-boom in one write per batch. sonic-boom can
+ * batch by itself (`minLength`), but it measures the byte length of its whole pending chunk at
+ * every line: while a write is in flight, a busy server at 100 connections grows that chunk
+ * towards 16 KiB, and each line then cost a copy and a scan of it (5.9 against 4.8 µs per line
+ * in bursts of 100 lines, 3.9 against 3.3 in bursts of 10, measured apart from the server).
+ * Here a line is an array push; a batch is joined once.
+ */
+/** pino's asynchronous file destination (sonic-boom). */
+type SonicBoom = ReturnType<typeof pino.destination>;
+
+class LineBatches implements DestinationStream {
+  readonly #out: SonicBoom;
+  #lines: string[] = [];
+  #chars = 0;
+
+  constructor(out: SonicBoom) {
+    this.#out = out;
+    setInterval(() => this.#drain(), LOG_FLUSH_INTERVAL_MS).unref();
+    // Synchronously at exit, whatever the order of exit handlers: pino's own flush of the
+    // sonic-boom stream may already have run.
+    process.on('exit', () => {
+      this.#drain();
+      out.flushSync();
+    });
+  }
+
+  write(line: string): void {
+    this.#lines.push(line);
+    this.#chars += line.length;
+    if (this.#chars >= LOG_BATCH_BYTES) this.#drain();
+  }
+
+  /** Hands the pending lines to stdout now (pino's `logger.flush()` calls it). */
+  flush(callback?: (error?: Error) => void): void {
+    this.#drain();
+    this.#out.flush(callback);
+  }
+
+  #drain(): void {
+    if (this.#lines.length === 0) return;
+    const batch = this.#lines.join('');
+    this.#lines = [];
+    this.#chars = 0;
+    this.#out.write(batch);
+  }
 }
 
 /**

@@ -1,5 +1,38 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../src/logger.js';
+
+const LOGGER = pathToFileURL(fileURLToPath(new URL('../src/logger.ts', import.meta.url))).href;
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/**
+ * Runs `body` (a module body with `createLogger` in scope) in a child process logging to its
+ * real stdout; resolves with the lines it wrote once `ready` (when given) is among them, the
+ * child then killed with SIGKILL, or else once it exits.
+ */
+function childStdout(body: string, ready?: string): Promise<{ lines: string[]; code: number | null }> {
+  const source = `import { createLogger } from ${JSON.stringify(LOGGER)};\n${body}`;
+  const child = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', source], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const lines = () => out.split('\n').filter(Boolean);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      if (ready !== undefined && out.includes(ready)) child.kill('SIGKILL');
+    });
+    // A child that never shows `ready` (or never exits) fails the test instead of outliving it.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ lines: lines(), code });
+    });
+  });
+}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -41,4 +74,29 @@ describe('createLogger', () => {
     expect(lines[0]).toMatchObject({ service: 'koa-server', msg: 'login', password: '[redacted]' });
     expect(JSON.stringify(lines[0])).not.toMatch(/hunter2|abc/);
   });
+
+  it('writes every pending line to stdout when the process exits', async () => {
+    const { lines, code } = await childStdout(
+      "const logger = createLogger({ level: 'info' });\n" +
+        "for (let i = 0; i < 1000; i++) logger.info({ i }, 'line');\n" +
+        'process.exit(3);',
+    );
+    expect(code).toBe(3);
+    expect(lines.map((line) => (JSON.parse(line) as { i: number }).i)).toEqual(
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
+  });
+
+  it('writes a line that waits for its batch within the flush interval, without an exit', async () => {
+    // The child logs one line (far below a batch) and then stays up; it is killed as soon as
+    // the line shows on its stdout, so only the periodic flush can have written it.
+    const { lines } = await childStdout(
+      "const logger = createLogger({ level: 'info' });\n" +
+        "logger.info('alone');\n" +
+        'setInterval(() => {}, 1000);',
+      '"msg":"alone"',
+    );
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['alone']);
+  });
 });
+
