@@ -99,4 +99,3 @@ describe('createLogger', () => {
     expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['alone']);
   });
 });
-
