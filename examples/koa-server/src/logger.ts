@@ -66,6 +66,9 @@ function batchedStdout(): LineBatches {
   return stdoutBatches;
 }
 
+/** pino's asynchronous file destination (sonic-boom). */
+type SonicBoom = ReturnType<typeof pino.destination>;
+
 /**
  * Lines gathered in memory and handed to sonic-boom in one write per batch. sonic-boom can
  * batch by itself (`minLength`), but it measures the byte length of its whole pending chunk at
@@ -74,9 +77,6 @@ function batchedStdout(): LineBatches {
  * in bursts of 100 lines, 3.9 against 3.3 in bursts of 10, measured apart from the server).
  * Here a line is an array push; a batch is joined once.
  */
-/** pino's asynchronous file destination (sonic-boom). */
-type SonicBoom = ReturnType<typeof pino.destination>;
-
 class LineBatches implements DestinationStream {
   readonly #out: SonicBoom;
   #lines: string[] = [];
@@ -89,7 +89,11 @@ class LineBatches implements DestinationStream {
     // sonic-boom stream may already have run.
     process.on('exit', () => {
       this.#drain();
-      out.flushSync();
+      try {
+        out.flushSync();
+      } catch {
+        // stdout is gone (closed, or not ready): nothing can take the lines now.
+      }
     });
   }
 
