@@ -186,8 +186,9 @@ type Chain = (ctx: Context) => Promise<unknown>;
 
 /**
  * Composes middleware that each call `next` at most once (as Koa's own compose, minus its
- * per-call checks). Each layer returns what its middleware returns (the app's are async
- * functions: a promise), without an async wrapper of its own.
+ * per-call checks). Each layer returns what its middleware returns, without an async wrapper
+ * of its own: every middleware of the app is an async function, so that is a promise, and an
+ * error is a rejection, never a synchronous throw out of `next()`.
  */
 function composeChain(middleware: readonly Middleware<AppState>[]): Chain {
   return middleware.reduceRight<Chain>(

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { writeSync } from 'node:fs';
 import type { DestinationStream, LevelWithSilent, Logger } from 'pino';
 import pino from 'pino';
 
@@ -37,7 +38,8 @@ const LOG_FLUSH_INTERVAL_MS = 200;
  * gathered until 4 KiB are pending or 200 ms have passed, so a busy server makes one system
  * call per ~25 access lines rather than one per request (measured apart from the server: about
  * 17 µs of CPU per line written one by one, against about 4 µs batched). Whatever is
- * pending is written when the process exits; a SIGKILL loses at most the last 200 ms of lines.
+ * pending is written when the process exits; a SIGKILL loses the lines of about the last 200 ms
+ * (more when the event loop or the thread pool, which also hashes passwords, is busy).
  *
  * @param options - `level` (pino level) and an optional destination (stdout by default).
  * @returns The logger.
@@ -58,11 +60,12 @@ export function createLogger(options: { level: LevelWithSilent; destination?: De
   );
 }
 
+const STDOUT = 1;
 let stdoutBatches: LineBatches | undefined;
 
 /** The one batching destination of this process's stdout, shared by its loggers. */
 function batchedStdout(): LineBatches {
-  stdoutBatches ??= new LineBatches(pino.destination({ dest: 1, sync: false, minLength: 0 }));
+  stdoutBatches ??= new LineBatches(pino.destination({ dest: STDOUT, sync: false, minLength: 0 }), STDOUT);
   return stdoutBatches;
 }
 
@@ -82,17 +85,30 @@ class LineBatches implements DestinationStream {
   #lines: string[] = [];
   #chars = 0;
 
-  constructor(out: SonicBoom) {
+  /**
+   * @param out - sonic-boom on `fd`, without batching of its own (`minLength: 0`).
+   * @param fd - The file descriptor `out` writes to, written directly at exit.
+   */
+  constructor(out: SonicBoom, fd: number) {
     this.#out = out;
     setInterval(() => this.#drain(), LOG_FLUSH_INTERVAL_MS).unref();
-    // Synchronously at exit, whatever the order of exit handlers: pino's own flush of the
-    // sonic-boom stream may already have run.
+    // At exit, synchronously and in order: what sonic-boom holds first, then the lines
+    // gathered here, written directly (handed to sonic-boom they would start an asynchronous
+    // write, which flushSync leaves alone). pino's own exit flush may have run or ended the
+    // stream already.
     process.on('exit', () => {
-      this.#drain();
+      const rest = this.#lines.join('');
+      this.#lines = [];
+      this.#chars = 0;
       try {
         out.flushSync();
       } catch {
-        // stdout is gone (closed, or not ready): nothing can take the lines now.
+        // Ended already (by pino at beforeExit, having written what it held), or stdout is gone.
+      }
+      try {
+        if (rest !== '') writeSync(fd, rest);
+      } catch {
+        // stdout is gone (closed): nothing can take the lines now.
       }
     });
   }
@@ -103,7 +119,10 @@ class LineBatches implements DestinationStream {
     if (this.#chars >= LOG_BATCH_BYTES) this.#drain();
   }
 
-  /** Hands the pending lines to stdout now (pino's `logger.flush()` calls it). */
+  /**
+   * Hands the pending lines to stdout's writer now (pino's `logger.flush()` calls it). The
+   * callback runs once they are handed over, not once the asynchronous write is done.
+   */
   flush(callback?: (error?: Error) => void): void {
     this.#drain();
     this.#out.flush(callback);

@@ -87,6 +87,26 @@ describe('createLogger', () => {
     );
   });
 
+  it('writes at exit, in order, lines gathered after an earlier batch was written', async () => {
+    // The first line goes out with the periodic flush (no write is in flight by the second);
+    // the second waits in the batch when the process exits.
+    const { lines, code } = await childStdout(
+      "const logger = createLogger({ level: 'info' });\n" +
+        "logger.info('first');\n" +
+        "setTimeout(() => { logger.info('second'); process.exit(0); }, 500);",
+    );
+    expect(code).toBe(0);
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['first', 'second']);
+  });
+
+  it('writes at a natural exit (the event loop empty) the lines still in the batch', async () => {
+    const { lines, code } = await childStdout(
+      "const logger = createLogger({ level: 'info' });\n" + "logger.info('last');",
+    );
+    expect(code).toBe(0);
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['last']);
+  });
+
   it('writes a line that waits for its batch within the flush interval, without an exit', async () => {
     // The child logs one line (far below a batch) and then stays up; it is killed as soon as
     // the line shows on its stdout, so only the periodic flush can have written it.

@@ -26,8 +26,9 @@
  * connection without waiting for the answer to an earlier one (HTTP pipelining) and read in
  * the same turn, and a check made inside a `setImmediate` callback (the SQLite group commit's
  * callers, say), whose end is then scheduled for the next turn and which serves that turn's
- * lookups too. The staleness is bounded by about one turn of the event loop either way.
- * Writes this store makes update the cache at once.
+ * lookups too (a refresh reads its user there, right after the group commit's rotation). The
+ * staleness is bounded by turns of the event loop, not by time: one long synchronous turn is
+ * one turn. Writes this store makes update the cache at once.
  *
  * @module
  * @internal
@@ -37,6 +38,13 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import { LruCache } from '../../lib/lru-cache.js';
 import type { UserRecord } from '../port.js';
+
+/**
+ * The runtime's `setImmediate` as it was when this module loaded: a test framework's fake
+ * timers, installed later, would otherwise hold the end of a turn's check until the test
+ * advances its clock, and the cache would serve what it holds for as long.
+ */
+const realSetImmediate = globalThis.setImmediate;
 
 /** The first copy of the WAL-index header (walformat: 48 bytes at offset 0 of the `-shm` file). */
 const WAL_INDEX_HEADER_BYTES = 48;
@@ -77,17 +85,11 @@ export class UserCache {
    */
   get(id: number): UserRecord | undefined {
     if (!this.#checkedThisTurn) {
+      // A check that throws leaves the turn unchecked: the next lookup checks again.
+      this.#check();
       this.#checkedThisTurn = true;
       // Not unref'd: an immediate that never ran would leave the check made for good.
-      setImmediate(this.#endTurn);
-      if (!this.#unchangedSinceCheck()) {
-        const version = this.#dataVersion.get();
-        if (version !== this.#version) {
-          this.#version = version;
-          this.#users = new LruCache(this.#size);
-          return undefined;
-        }
-      }
+      realSetImmediate(this.#endTurn);
     }
     const user = this.#users.get(id);
     return user === undefined ? undefined : { ...user };
@@ -107,6 +109,23 @@ export class UserCache {
     if (this.#shm !== undefined) closeSync(this.#shm);
     this.#shm = undefined;
     this.#checkedHeader = undefined;
+  }
+
+  // Empties the cache when another connection committed since the last check.
+  #check(): void {
+    if (this.#unchangedSinceCheck()) return;
+    let version: number | undefined;
+    try {
+      version = this.#dataVersion.get();
+    } catch (error) {
+      // The header just kept was never checked against: the next lookup must not trust it.
+      this.#checkedHeader = undefined;
+      throw error;
+    }
+    if (version !== this.#version) {
+      this.#version = version;
+      this.#users = new LruCache(this.#size);
+    }
   }
 
   // Reads the header now. The same as before the last check: no commit since, the check

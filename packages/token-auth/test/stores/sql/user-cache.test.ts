@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { UserRecord } from '../../../src/stores/port.js';
 import { UserCache } from '../../../src/stores/sql/user-cache.js';
 import { tempDir } from './use-databases.js';
@@ -44,6 +44,9 @@ async function connections(journalMode: 'wal' | 'delete') {
 
 /** Lets the event loop end its turn: the cache then checks again at its next look. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+/** The same with the runtime's own setImmediate, whatever fake timers are installed. */
+const realSetImmediate = globalThis.setImmediate;
+const nextRealTurn = () => new Promise((resolve) => realSetImmediate(resolve));
 
 /** The first look fills nothing (it learns the version); the user is then kept. */
 function primed(cache: UserCache): void {
@@ -108,6 +111,21 @@ describe('UserCache', () => {
     await nextTurn();
     expect(cache.get(ADA.id)).toBeUndefined();
     expect(checks() - before).toBe(1);
+  });
+
+  it("ends a turn's check on the runtime's own setImmediate, even under fake timers", async () => {
+    const { other, cache } = await connections('wal');
+    primed(cache);
+    vi.useFakeTimers();
+    try {
+      await nextRealTurn();
+      expect(cache.get(ADA.id)).toEqual(ADA);
+      other.prepare('INSERT INTO t (k) VALUES (1)').run();
+      await nextRealTurn();
+      expect(cache.get(ADA.id)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it.each([
