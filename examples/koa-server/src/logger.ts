@@ -97,9 +97,7 @@ class LineBatches implements DestinationStream {
     // write, which flushSync leaves alone). pino's own exit flush may have run or ended the
     // stream already.
     process.on('exit', () => {
-      const rest = this.#lines.join('');
-      this.#lines = [];
-      this.#chars = 0;
+      const rest = this.#take();
       try {
         out.flushSync();
       } catch {
@@ -129,11 +127,16 @@ class LineBatches implements DestinationStream {
   }
 
   #drain(): void {
-    if (this.#lines.length === 0) return;
+    const batch = this.#take();
+    if (batch !== '') this.#out.write(batch);
+  }
+
+  /** The pending lines as one string (empty when there is none); none are pending after. */
+  #take(): string {
     const batch = this.#lines.join('');
     this.#lines = [];
     this.#chars = 0;
-    this.#out.write(batch);
+    return batch;
   }
 }
 

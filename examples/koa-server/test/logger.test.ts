@@ -8,18 +8,25 @@ const LOGGER = pathToFileURL(fileURLToPath(new URL('../src/logger.ts', import.me
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /**
- * Runs `body` (a module body with `createLogger` in scope) in a child process logging to its
- * real stdout; resolves with the lines it wrote once `ready` (when given) is among them, the
- * child then killed with SIGKILL, or else once it exits.
+ * Runs `body` in a child process with `logger` (`createLogger({ level: 'info' })`, on its real
+ * stdout) in scope; resolves with the lines it wrote, parsed, once `ready` (when given) is
+ * among them, the child then killed with SIGKILL, or else once it exits.
  */
-function childStdout(body: string, ready?: string): Promise<{ lines: string[]; code: number | null }> {
-  const source = `import { createLogger } from ${JSON.stringify(LOGGER)};\n${body}`;
+function childStdout(
+  body: string,
+  ready?: string,
+): Promise<{ lines: Record<string, unknown>[]; code: number | null }> {
+  const source = `import { createLogger } from ${JSON.stringify(LOGGER)};\nconst logger = createLogger({ level: 'info' });\n${body}`;
   const child = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', source], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   return new Promise((resolve, reject) => {
-    const lines = () => out.split('\n').filter(Boolean);
+    const lines = () =>
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
       if (ready !== undefined && out.includes(ready)) child.kill('SIGKILL');
@@ -77,45 +84,35 @@ describe('createLogger', () => {
 
   it('writes every pending line to stdout when the process exits', async () => {
     const { lines, code } = await childStdout(
-      "const logger = createLogger({ level: 'info' });\n" +
-        "for (let i = 0; i < 1000; i++) logger.info({ i }, 'line');\n" +
-        'process.exit(3);',
+      "for (let i = 0; i < 1000; i++) logger.info({ i }, 'line');\nprocess.exit(3);",
     );
     expect(code).toBe(3);
-    expect(lines.map((line) => (JSON.parse(line) as { i: number }).i)).toEqual(
-      Array.from({ length: 1000 }, (_, i) => i),
-    );
+    expect(lines.map((line) => line.i)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   });
 
   it('writes at exit, in order, lines gathered after an earlier batch was written', async () => {
     // The first line goes out with the periodic flush (no write is in flight by the second);
     // the second waits in the batch when the process exits.
     const { lines, code } = await childStdout(
-      "const logger = createLogger({ level: 'info' });\n" +
-        "logger.info('first');\n" +
-        "setTimeout(() => { logger.info('second'); process.exit(0); }, 500);",
+      "logger.info('first');\nsetTimeout(() => { logger.info('second'); process.exit(0); }, 500);",
     );
     expect(code).toBe(0);
-    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['first', 'second']);
+    expect(lines.map((line) => line.msg)).toEqual(['first', 'second']);
   });
 
   it('writes at a natural exit (the event loop empty) the lines still in the batch', async () => {
-    const { lines, code } = await childStdout(
-      "const logger = createLogger({ level: 'info' });\n" + "logger.info('last');",
-    );
+    const { lines, code } = await childStdout("logger.info('last');");
     expect(code).toBe(0);
-    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['last']);
+    expect(lines.map((line) => line.msg)).toEqual(['last']);
   });
 
   it('writes a line that waits for its batch within the flush interval, without an exit', async () => {
     // The child logs one line (far below a batch) and then stays up; it is killed as soon as
     // the line shows on its stdout, so only the periodic flush can have written it.
     const { lines } = await childStdout(
-      "const logger = createLogger({ level: 'info' });\n" +
-        "logger.info('alone');\n" +
-        'setInterval(() => {}, 1000);',
+      "logger.info('alone');\nsetInterval(() => {}, 1000);",
       '"msg":"alone"',
     );
-    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['alone']);
+    expect(lines.map((line) => line.msg)).toEqual(['alone']);
   });
 });

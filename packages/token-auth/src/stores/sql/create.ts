@@ -145,11 +145,8 @@ export interface UrlSqlStoreOptions extends SqlStoreOptions {
    */
   busyTimeoutMs?: number | undefined;
   /**
-   * How many users a SQLite file store keeps in memory for profile reads, checked against
-   * the WAL-index header of the `-shm` file and SQLite's `data_version` once per turn of the
-   * event loop, so that a read misses a commit of another process only when that commit is
-   * less than about one turn old (see the stores guide); `0` turns it off. A lent `database`
-   * is never cached.
+   * SQLite: how many users are kept in memory for profile reads (see
+   * {@link SqliteSqlStoreOptions.userCacheSize}); `0` turns it off.
    * @defaultValue `10_000`
    */
   userCacheSize?: number | undefined;

@@ -8,6 +8,7 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import type { CompiledQuery, Kysely } from 'kysely';
+import { atEndOfTurn } from '../../lib/turn.js';
 import type { WalCheckpointer } from './checkpointer.js';
 import {
   bind,
@@ -95,7 +96,7 @@ export class BetterSqliteDriver implements Driver {
   runGrouped<T>(plan: Plan<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.#waiting.push({ plan, resolve: resolve as (value: unknown) => void, reject }) === 1) {
-        setImmediate(this.#commitGroup);
+        atEndOfTurn(this.#commitGroup);
       }
     });
   }

@@ -5,6 +5,7 @@
  */
 
 import { StoreError } from '../../errors.js';
+import { endOfTurn } from '../../lib/turn.js';
 import type {
   HitResult,
   NewSessionRecord,
@@ -225,7 +226,7 @@ export class SqlStore implements TokenAuthStore {
         deleted = await this.#run(operations.purgeBatch(table, before, batchSize));
         result[table] += deleted;
         // better-sqlite3 answers synchronously: let waiting I/O in between batches.
-        if (deleted === batchSize) await new Promise((resolve) => setImmediate(resolve));
+        if (deleted === batchSize) await endOfTurn();
       } while (deleted === batchSize);
     }
     return result;

@@ -37,14 +37,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import { LruCache } from '../../lib/lru-cache.js';
+import { atEndOfTurn } from '../../lib/turn.js';
 import type { UserRecord } from '../port.js';
-
-/**
- * The runtime's `setImmediate` as it was when this module loaded: a test framework's fake
- * timers, installed later, would otherwise hold the end of a turn's check until the test
- * advances its clock, and the cache would serve what it holds for as long.
- */
-const realSetImmediate = globalThis.setImmediate;
 
 /** The first copy of the WAL-index header (walformat: 48 bytes at offset 0 of the `-shm` file). */
 const WAL_INDEX_HEADER_BYTES = 48;
@@ -89,7 +83,7 @@ export class UserCache {
       this.#check();
       this.#checkedThisTurn = true;
       // Not unref'd: an immediate that never ran would leave the check made for good.
-      realSetImmediate(this.#endTurn);
+      atEndOfTurn(this.#endTurn);
     }
     const user = this.#users.get(id);
     return user === undefined ? undefined : { ...user };

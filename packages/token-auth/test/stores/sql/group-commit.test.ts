@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { NextHead } from '../../../src/stores/port.js';
 import { BetterSqliteDriver } from '../../../src/stores/sql/drivers.js';
 import { createSqliteSqlStore } from '../../../src/stores/sql/index.js';
@@ -70,6 +70,17 @@ describe('BetterSqliteDriver.runGrouped (group commit)', () => {
     // Plans of the next turn make a transaction of their own.
     await driver.runGrouped(inserting(5));
     expect(begins(log) - before).toBe(2);
+  });
+
+  it("commits on the runtime's own setImmediate, even under a test's fake timers", async () => {
+    const { database, driver } = await openDriver();
+    vi.useFakeTimers();
+    try {
+      await expect(driver.runGrouped(inserting(1))).resolves.toBe('inserted 1');
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(keysIn(database)).toEqual([1]);
   });
 
   it('rolls a failing plan back alone: its caller gets the error, the others commit', async () => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { endOfTurn } from '../../../src/lib/turn.js';
 import type { UserRecord } from '../../../src/stores/port.js';
 import { UserCache } from '../../../src/stores/sql/user-cache.js';
 import { tempDir } from './use-databases.js';
@@ -42,11 +43,19 @@ async function connections(journalMode: 'wal' | 'delete') {
   return { own, other, cache, checks };
 }
 
-/** Lets the event loop end its turn: the cache then checks again at its next look. */
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
-/** The same with the runtime's own setImmediate, whatever fake timers are installed. */
-const realSetImmediate = globalThis.setImmediate;
-const nextRealTurn = () => new Promise((resolve) => realSetImmediate(resolve));
+/**
+ * Lets the event loop end its turn (the cache then checks again at its next look), on the
+ * runtime's own setImmediate, whatever fake timers are installed.
+ */
+const nextTurn = endOfTurn;
+
+/** Looks Ada up once in each of `turns` turns of the event loop, finding her each time. */
+async function findAdaOverTurns(cache: UserCache, turns: number): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    await nextTurn();
+    expect(cache.get(ADA.id)).toEqual(ADA);
+  }
+}
 
 /** The first look fills nothing (it learns the version); the user is then kept. */
 function primed(cache: UserCache): void {
@@ -59,10 +68,7 @@ describe('UserCache', () => {
     const { cache, checks } = await connections('wal');
     primed(cache);
     const before = checks();
-    for (let i = 0; i < 5; i++) {
-      await nextTurn();
-      expect(cache.get(ADA.id)).toEqual(ADA);
-    }
+    await findAdaOverTurns(cache, 5);
     // The priming look read the header before its check; every later one matches it.
     expect(checks() - before).toBe(0);
   });
@@ -118,14 +124,52 @@ describe('UserCache', () => {
     primed(cache);
     vi.useFakeTimers();
     try {
-      await nextRealTurn();
+      await nextTurn();
       expect(cache.get(ADA.id)).toEqual(ADA);
       other.prepare('INSERT INTO t (k) VALUES (1)').run();
-      await nextRealTurn();
+      await nextTurn();
       expect(cache.get(ADA.id)).toBeUndefined();
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('trusts no header whose data_version check failed: the next look checks again', async () => {
+    const { own, other } = await connections('wal');
+    let failNext = false;
+    // The store's connection, except that its data_version statement fails once on demand.
+    const failing = new Proxy(own, {
+      get(target, key) {
+        if (key === 'prepare') {
+          return (sql: string) => {
+            const statement = target.prepare(sql);
+            if (sql !== 'PRAGMA data_version') return statement;
+            const plucked = statement.pluck();
+            return {
+              pluck: () => ({
+                get: () => {
+                  if (!failNext) return plucked.get();
+                  failNext = false;
+                  throw new Error('SQLITE_BUSY: database is locked');
+                },
+              }),
+            };
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const cache = new UserCache(failing, 10);
+    cleanups.push(() => cache.close());
+    primed(cache);
+    await nextTurn();
+    other.prepare('INSERT INTO t (k) VALUES (1)').run();
+    await nextTurn();
+    failNext = true;
+    expect(() => cache.get(ADA.id)).toThrow(/SQLITE_BUSY/);
+    // Same turn, same header: only a check that ran can say whether Ada is still current.
+    expect(cache.get(ADA.id)).toBeUndefined();
   });
 
   it.each([
@@ -136,10 +180,7 @@ describe('UserCache', () => {
     if (close) cache.close();
     primed(cache);
     const before = checks();
-    for (let i = 0; i < 2; i++) {
-      await nextTurn();
-      expect(cache.get(ADA.id)).toEqual(ADA);
-    }
+    await findAdaOverTurns(cache, 2);
     expect(checks() - before).toBe(2);
     other.prepare('INSERT INTO t (k) VALUES (1)').run();
     await nextTurn();
